@@ -1,0 +1,153 @@
+// starling user add|del|passwd|list: straight on the database, so they work whether the
+// server runs or not (SQLite WAL lets both hold the file).
+#include <termios.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "apps/starling/commands.hpp"
+#include "server/config/options.hpp"
+#include "server/modules/catalog.hpp"
+#include "server/storage/accounts/account_store.hpp"
+#include "xmpp/jid.hpp"
+#include "xmpp/precis.hpp"
+
+namespace starling::app {
+
+std::optional<config::Config> load_config(const std::optional<std::filesystem::path>& path) {
+    auto config = config::load(path, server::module_schemas());
+    if (!config) {
+        for (const auto& e : config.error()) std::cerr << "starling: " << e.describe() << "\n";
+        return std::nullopt;
+    }
+    return std::move(config).value();
+}
+
+namespace {
+
+// "alice" or "alice@domain" → the prepared localpart, or an error printed.
+std::optional<std::string> username_of(const config::Config& config, const std::string& user) {
+    std::string local = user;
+    if (auto at = user.find('@'); at != std::string::npos) {
+        auto jid = xmpp::BareJid::parse(user);
+        if (!jid) {
+            std::cerr << "starling: \"" << user << "\" is not a valid bare JID\n";
+            return std::nullopt;
+        }
+        if (jid->domain() != config.server.domain) {
+            std::cerr << "starling: this server hosts " << config.server.domain << ", not " << jid->domain() << "\n";
+            return std::nullopt;
+        }
+        local = std::string(jid->local());
+    }
+    auto prepared = xmpp::precis::username_case_mapped(local);
+    if (!prepared || !xmpp::Jid::from_parts(*prepared, config.server.domain, "")) {
+        std::cerr << "starling: \"" << local << "\" is not a valid username (RFC 7622 localpart)\n";
+        return std::nullopt;
+    }
+    return prepared;
+}
+
+std::optional<std::string> read_line(bool echo) {
+    termios old{};
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty && !echo) {
+        termios quiet = old;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    bool ok = static_cast<bool>(std::getline(std::cin, line));
+    if (tty && !echo) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        std::cerr << "\n";
+    }
+    if (!ok) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+// From a prompt (asked twice) on a terminal, or one line of stdin otherwise.
+std::optional<std::string> read_password() {
+    bool tty = isatty(STDIN_FILENO);
+    if (tty) std::cerr << "Password: ";
+    auto first = read_line(false);
+    if (!first) {
+        std::cerr << "starling: no password given on stdin\n";
+        return std::nullopt;
+    }
+    if (tty) {
+        std::cerr << "Again: ";
+        auto second = read_line(false);
+        if (!second || *second != *first) {
+            std::cerr << "starling: the passwords differ\n";
+            return std::nullopt;
+        }
+    }
+    // RFC 8265 §4.2: passwords are OpaqueString, so SCRAM and PLAIN see the same bytes.
+    auto prepared = xmpp::precis::opaque_string(*first);
+    if (!prepared) {
+        std::cerr << "starling: the password is empty or has characters not allowed (RFC 8265 OpaqueString)\n";
+        return std::nullopt;
+    }
+    return prepared;
+}
+
+storage::Database open(const config::Config& config) { return storage::Database{config.server.data_dir / "starling.db"}; }
+
+}  // namespace
+
+int user_add(const config::Config& config, const std::string& user) {
+    auto name = username_of(config, user);
+    if (!name) return 2;
+    auto db = open(config);
+    storage::AccountStore accounts{db};
+    if (accounts.exists(*name)) {
+        std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
+        return 1;
+    }
+    auto password = read_password();
+    if (!password) return 2;
+    if (!accounts.create(*name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations))) {
+        std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
+        return 1;
+    }
+    std::cout << "created " << *name << "@" << config.server.domain << "\n";
+    return 0;
+}
+
+int user_del(const config::Config& config, const std::string& user) {
+    auto name = username_of(config, user);
+    if (!name) return 2;
+    auto db = open(config);
+    if (!storage::AccountStore{db}.remove(*name)) {
+        std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
+        return 1;
+    }
+    std::cout << "deleted " << *name << "@" << config.server.domain << "\n";
+    return 0;
+}
+
+int user_passwd(const config::Config& config, const std::string& user) {
+    auto name = username_of(config, user);
+    if (!name) return 2;
+    auto db = open(config);
+    storage::AccountStore accounts{db};
+    if (!accounts.exists(*name)) {
+        std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
+        return 1;
+    }
+    auto password = read_password();
+    if (!password) return 2;
+    accounts.set_credentials(*name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
+    std::cout << "password changed for " << *name << "@" << config.server.domain << "\n";
+    return 0;
+}
+
+int user_list(const config::Config& config) {
+    auto db = open(config);
+    for (const auto& name : storage::AccountStore{db}.list()) std::cout << name << "@" << config.server.domain << "\n";
+    return 0;
+}
+
+}  // namespace starling::app

@@ -1,0 +1,220 @@
+#include "server/config/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "server/config/options.hpp"
+
+namespace starling::config {
+
+namespace {
+
+std::string not_empty(const std::string& s) { return s.empty() ? "must not be empty" : ""; }
+
+const OptionSet<ServerSection>& server_options() {
+    static const auto set = OptionSet<ServerSection>{}
+        .add("domain", &ServerSection::domain, "The XMPP domain this server hosts", std::function(not_empty))
+        .add("data_dir", &ServerSection::data_dir, "Where the database and generated certificates live")
+        .add("shards", &ServerSection::shards, "Worker threads, each with its own event loop; 0 means one per CPU core")
+        .add("log_level", &ServerSection::log_level, "trace, debug, info, warn, error or off",
+             std::function([](const std::string& s) -> std::string {
+                 static const char* ok[] = {"trace", "debug", "info", "warn", "error", "off"};
+                 return std::find(std::begin(ok), std::end(ok), s) == std::end(ok) ? "unknown log level" : "";
+             }));
+    return set;
+}
+
+const OptionSet<TlsSection>& tls_options() {
+    static const auto set = OptionSet<TlsSection>{}
+        .add("certificate", &TlsSection::certificate,
+             "PEM certificate chain; empty: a self-signed one is made under data_dir/tls on first start")
+        .add("key", &TlsSection::key, "PEM private key for the certificate");
+    return set;
+}
+
+const OptionSet<C2sSection>& c2s_options() {
+    static const auto set = OptionSet<C2sSection>{}
+        .add("interfaces", &C2sSection::interfaces, "Addresses the client ports listen on")
+        .add("port", &C2sSection::port, "Client port with STARTTLS (RFC 6120); 0 disables it")
+        .add("direct_tls_port", &C2sSection::direct_tls_port, "Client port with TLS from the first byte (XEP-0368); 0 disables it")
+        .add("require_encryption", &C2sSection::require_encryption, "Refuse authentication before TLS")
+        .add("resource_conflict", &C2sSection::resource_conflict,
+             "When a client binds a resource already in use: \"replace\" the old session or \"reject\" the new one",
+             std::function([](const std::string& s) -> std::string {
+                 return s == "replace" || s == "reject" ? "" : "must be \"replace\" or \"reject\"";
+             }))
+        .add("max_sessions_per_account", &C2sSection::max_sessions_per_account, "Sessions one account may have at once")
+        .add("keepalive_interval", &C2sSection::keepalive_interval,
+             "Send a whitespace keepalive after this many seconds without output; 0 disables")
+        .add("idle_timeout", &C2sSection::idle_timeout,
+             "Close an authenticated connection silent for this many seconds; 0 disables");
+    return set;
+}
+
+const OptionSet<LimitsSection>& limits_options() {
+    static const auto set = OptionSet<LimitsSection>{}
+        .add("max_stanza_size_preauth", &LimitsSection::max_stanza_size_preauth, "Largest element in bytes before authentication")
+        .add("max_stanza_size", &LimitsSection::max_stanza_size, "Largest stanza in bytes after authentication")
+        .add("max_depth", &LimitsSection::max_depth, "Deepest element nesting, the stream root counting as 1")
+        .add("max_outbound_queue", &LimitsSection::max_outbound_queue,
+             "Bytes queued for a client that does not read before it is disconnected")
+        .add("preauth_timeout", &LimitsSection::preauth_timeout, "Seconds a connection may take to authenticate")
+        .add("max_preauth_per_ip", &LimitsSection::max_preauth_per_ip, "Unauthenticated connections allowed per IP address");
+    return set;
+}
+
+const OptionSet<SaslSection>& sasl_options() {
+    static const auto set = OptionSet<SaslSection>{}
+        .add("allow_plain", &SaslSection::allow_plain, "Offer PLAIN (only ever over TLS)")
+        .add("scram_iterations", &SaslSection::scram_iterations, "PBKDF2 iterations for newly set passwords",
+             std::function([](const std::uint32_t& n) -> std::string { return n < 4096 ? "must be at least 4096" : ""; }))
+        .add("max_failures_per_stream", &SaslSection::max_failures_per_stream,
+             "Failed authentications before the stream is closed (RFC 6120 §6.4.5)")
+        .add("failures_before_delay", &SaslSection::failures_before_delay,
+             "Failures per IP or account within failure_window before answers are delayed")
+        .add("failure_window", &SaslSection::failure_window, "Seconds over which failures are counted")
+        .add("max_delay", &SaslSection::max_delay, "Longest delay of an answer, in seconds");
+    return set;
+}
+
+struct ModulesSection {
+    std::vector<std::string> enabled;
+};
+
+template <class S>
+void section(const toml::table& root, std::string_view name, const OptionSet<S>& set, S& s, ConfigErrors& errors) {
+    const toml::node* n = root.get(name);
+    if (!n) return;
+    if (const toml::table* t = n->as_table()) set.apply(*t, s, std::string(name), errors);
+    else errors.push_back({std::string(name), detail::line_of(*n), "expected a table"});
+}
+
+void load_modules(const toml::table& root, const std::vector<ModuleSchema>& schemas, Config& c, ConfigErrors& errors) {
+    std::vector<std::string> enabled;
+    for (const auto& m : schemas)
+        if (m.enabled_by_default) enabled.push_back(m.name);
+    for (const auto& m : schemas)
+        if (m.options) c.module_options[m.name] = m.options->defaults();
+
+    const toml::node* node = root.get("modules");
+    if (node) {
+        const toml::table* t = node->as_table();
+        if (!t) {
+            errors.push_back({"modules", detail::line_of(*node), "expected a table"});
+            return;
+        }
+        for (const auto& [key, value] : *t) {
+            std::string k{key.str()};
+            std::string path = "modules." + k;
+            if (k == "enabled") {
+                std::vector<std::string> list;
+                if (!detail::Codec<std::vector<std::string>>::read(value, list)) {
+                    errors.push_back({path, detail::line_of(value), "expected array of strings"});
+                    continue;
+                }
+                for (const auto& name : list)
+                    if (std::none_of(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == name; }))
+                        errors.push_back({path, detail::line_of(value), "unknown module \"" + name + "\""});
+                enabled = list;
+                continue;
+            }
+            auto schema = std::find_if(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == k; });
+            if (schema == schemas.end()) {
+                errors.push_back({path, detail::line_of(value), "unknown module"});
+                continue;
+            }
+            const toml::table* mt = value.as_table();
+            if (!mt) {
+                errors.push_back({path, detail::line_of(value), "expected a table"});
+                continue;
+            }
+            if (!schema->options) {
+                if (!mt->empty()) errors.push_back({path, detail::line_of(value), "this module has no settings"});
+                continue;
+            }
+            schema->options->apply(*mt, c.module_options[k], path, errors);
+        }
+    }
+    // Catalog order, so start-up order does not depend on how the file lists them.
+    for (const auto& m : schemas)
+        if (std::find(enabled.begin(), enabled.end(), m.name) != enabled.end()) c.modules.push_back(m.name);
+}
+
+}  // namespace
+
+std::filesystem::path Config::certificate_path() const {
+    return tls.certificate.empty() ? server.data_dir / "tls" / (server.domain + ".crt") : tls.certificate;
+}
+
+std::filesystem::path Config::key_path() const {
+    return tls.key.empty() ? server.data_dir / "tls" / (server.domain + ".key") : tls.key;
+}
+
+Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::string_view source_name,
+                                               const std::vector<ModuleSchema>& modules) {
+    ConfigErrors errors;
+    toml::table root;
+    try {
+        root = toml::parse(text, source_name);
+    } catch (const toml::parse_error& e) {
+        errors.push_back({std::string(source_name), static_cast<int>(e.source().begin.line),
+                          std::string(e.description())});
+        return Failure{errors};
+    }
+    Config c;
+    for (const auto& [key, node] : root) {
+        static const char* known[] = {"server", "tls", "c2s", "limits", "sasl", "modules"};
+        if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known))
+            errors.push_back({std::string(key.str()), detail::line_of(node), "unknown section"});
+    }
+    section(root, "server", server_options(), c.server, errors);
+    section(root, "tls", tls_options(), c.tls, errors);
+    section(root, "c2s", c2s_options(), c.c2s, errors);
+    section(root, "limits", limits_options(), c.limits, errors);
+    section(root, "sasl", sasl_options(), c.sasl, errors);
+    if (c.tls.certificate.empty() != c.tls.key.empty())
+        errors.push_back({"tls", 0, "set both certificate and key, or neither"});
+    load_modules(root, modules, c, errors);
+    if (!errors.empty()) return Failure{errors};
+    return c;
+}
+
+Result<Config, std::vector<ConfigError>> load(const std::optional<std::filesystem::path>& path,
+                                              const std::vector<ModuleSchema>& modules) {
+    if (!path) return parse("", "defaults", modules);
+    std::ifstream in{*path};
+    if (!in) return Failure{ConfigErrors{{path->string(), 0, "cannot read the file"}}};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse(ss.str(), path->string(), modules);
+}
+
+std::string example(const std::vector<ModuleSchema>& modules) {
+    std::string out =
+        "# Starling configuration. Every setting is shown with its default value;\n"
+        "# a file needs only the settings it changes. Generated by `starling config-example`.\n\n";
+    auto add = [&](std::string_view name, auto& set, const auto& defaults) {
+        out += fmt::format("[{}]\n", name);
+        set.describe(out, defaults);
+    };
+    add("server", server_options(), ServerSection{});
+    add("tls", tls_options(), TlsSection{});
+    add("c2s", c2s_options(), C2sSection{});
+    add("limits", limits_options(), LimitsSection{});
+    add("sasl", sasl_options(), SaslSection{});
+    std::vector<std::string> enabled;
+    for (const auto& m : modules)
+        if (m.enabled_by_default) enabled.push_back(m.name);
+    out += "[modules]\n# Modules to load, from: ";
+    for (std::size_t i = 0; i < modules.size(); ++i) out += (i ? ", " : "") + modules[i].name;
+    out += fmt::format("\nenabled = {}\n\n", detail::Codec<std::vector<std::string>>::show(enabled));
+    for (const auto& m : modules) {
+        if (!m.options) continue;
+        out += fmt::format("[modules.{}]\n", m.name);
+        m.options->describe(out);
+    }
+    return out;
+}
+
+}  // namespace starling::config

@@ -1,0 +1,89 @@
+#pragma once
+// Config: the whole server configuration as typed structs. Every field has its default here,
+// so `starling serve` without a file runs a working server for localhost.
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace starling::config {
+
+struct ConfigError;
+class ModuleOptions;
+
+struct ServerSection {
+    std::string domain = "localhost";
+    std::filesystem::path data_dir = "./data";
+    std::uint32_t shards = 0;
+    std::string log_level = "info";
+};
+
+struct TlsSection {
+    std::filesystem::path certificate;  // empty: <data_dir>/tls/<domain>.crt, self-signed
+    std::filesystem::path key;
+};
+
+struct C2sSection {
+    std::vector<std::string> interfaces = {"0.0.0.0"};
+    std::uint16_t port = 5222;
+    std::uint16_t direct_tls_port = 5223;
+    bool require_encryption = true;
+    std::string resource_conflict = "replace";
+    std::uint32_t max_sessions_per_account = 10;
+    std::chrono::seconds keepalive_interval{60};
+    std::chrono::seconds idle_timeout{900};
+};
+
+struct LimitsSection {
+    std::size_t max_stanza_size_preauth = 10 * 1024;
+    std::size_t max_stanza_size = 256 * 1024;
+    std::size_t max_depth = 64;
+    std::size_t max_outbound_queue = 1024 * 1024;
+    std::chrono::seconds preauth_timeout{30};
+    std::uint32_t max_preauth_per_ip = 100;
+};
+
+struct SaslSection {
+    bool allow_plain = true;
+    std::uint32_t scram_iterations = 4096;
+    std::uint32_t max_failures_per_stream = 3;
+    std::uint32_t failures_before_delay = 5;
+    std::chrono::seconds failure_window{60};
+    std::chrono::seconds max_delay{10};
+};
+
+// What the loader needs to know of the compiled-in modules (filled from the catalog).
+struct ModuleSchema {
+    std::string name;
+    bool enabled_by_default = true;
+    const ModuleOptions* options = nullptr;
+};
+
+struct Config {
+    ServerSection server;
+    TlsSection tls;
+    C2sSection c2s;
+    LimitsSection limits;
+    SaslSection sasl;
+    std::vector<std::string> modules;               // enabled, in catalog order
+    std::map<std::string, std::any> module_options;  // name → that module's Options struct
+
+    std::filesystem::path certificate_path() const;
+    std::filesystem::path key_path() const;
+};
+
+// Parses a TOML file (or defaults when path is empty). Errors name the key and line.
+Result<Config, std::vector<ConfigError>> load(const std::optional<std::filesystem::path>& path,
+                                              const std::vector<ModuleSchema>& modules);
+Result<Config, std::vector<ConfigError>> parse(std::string_view toml_text, std::string_view source_name,
+                                               const std::vector<ModuleSchema>& modules);
+// starling.example.toml: every setting, its default and its help.
+std::string example(const std::vector<ModuleSchema>& modules);
+
+}  // namespace starling::config

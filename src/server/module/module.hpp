@@ -1,0 +1,47 @@
+#pragma once
+// Module: a feature. It registers its handlers through the ModuleContext in its constructor
+// and is destroyed with its host. One instance per (host, shard), so a module's members are
+// shard-local and need no locks.
+#include <any>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "server/module/module_context.hpp"
+
+namespace starling::config { class ModuleOptions; }
+
+namespace starling::server {
+
+class Module {
+public:
+    virtual ~Module() = default;
+};
+
+struct Xep {
+    int number;
+    std::string_view version;
+};
+
+// What a module declares: the catalog lists these, the config loader reads the options, the
+// compliance table in the README is generated from the XEPs.
+struct ModuleInfo {
+    std::string_view name;
+    std::string_view description;
+    std::vector<Xep> xeps;
+    bool enabled_by_default = true;
+    const config::ModuleOptions* options = nullptr;  // null: no settings
+    std::unique_ptr<Module> (*create)(ModuleContext& context, const std::any& options) = nullptr;
+};
+
+template <class M>
+std::unique_ptr<Module> create_module(ModuleContext& context, const std::any&) {
+    return std::make_unique<M>(context);
+}
+template <class M, class Options>
+std::unique_ptr<Module> create_module_with_options(ModuleContext& context, const std::any& options) {
+    return std::make_unique<M>(context, std::any_cast<const Options&>(options));
+}
+
+
+}  // namespace starling::server

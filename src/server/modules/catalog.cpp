@@ -1,0 +1,32 @@
+// Every compiled-in module, in start-up order. One explicit list: a module that is not here
+// is not in the server (no static-initialisation registration that a linker may drop).
+#include "server/modules/catalog.hpp"
+
+#include "server/config/config.hpp"
+
+namespace starling {
+namespace disco { extern const server::ModuleInfo info; }
+namespace ping { extern const server::ModuleInfo info; }
+namespace version { extern const server::ModuleInfo info; }
+namespace entity_time { extern const server::ModuleInfo info; }
+}  // namespace starling
+
+namespace starling::server {
+
+const std::vector<const ModuleInfo*>& catalog() {
+    static const std::vector<const ModuleInfo*> modules{
+        &disco::info,
+        &ping::info,
+        &version::info,
+        &entity_time::info,
+    };
+    return modules;
+}
+
+std::vector<config::ModuleSchema> module_schemas() {
+    std::vector<config::ModuleSchema> out;
+    for (const ModuleInfo* m : catalog()) out.push_back({std::string(m->name), m->enabled_by_default, m->options});
+    return out;
+}
+
+}  // namespace starling::server

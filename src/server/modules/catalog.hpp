@@ -1,0 +1,14 @@
+#pragma once
+// The list of compiled-in modules (catalog.cpp), handed to the Server by the binary.
+#include <vector>
+
+#include "server/config/config.hpp"
+#include "server/module/module.hpp"
+
+namespace starling::server {
+
+const std::vector<const ModuleInfo*>& catalog();
+// The catalog as the config loader sees it.
+std::vector<config::ModuleSchema> module_schemas();
+
+}  // namespace starling::server

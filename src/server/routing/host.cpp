@@ -1,0 +1,27 @@
+#include "server/routing/host.hpp"
+
+#include <algorithm>
+
+#include "server/config/config.hpp"
+#include "server/routing/router.hpp"
+
+namespace starling::server {
+
+Host::Host(const config::Config& config, xmpp::Jid domain) : config_{config}, domain_{std::move(domain)} {}
+Host::~Host() {
+    modules_.clear();  // before the tables their handlers live in
+}
+
+void Host::load_modules(Router& router, const std::vector<const ModuleInfo*>& catalog) {
+    for (const ModuleInfo* info : catalog) {
+        if (std::find(config_.modules.begin(), config_.modules.end(), info->name) == config_.modules.end()) continue;
+        auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
+                                                   [&router](xmpp::Stanza s) { router.route(std::move(s)); });
+        static const std::any no_options;
+        auto opts = config_.module_options.find(std::string(info->name));
+        modules_.push_back(info->create(*ctx, opts == config_.module_options.end() ? no_options : opts->second));
+        contexts_.push_back(std::move(ctx));
+    }
+}
+
+}  // namespace starling::server

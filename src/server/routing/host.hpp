@@ -1,0 +1,43 @@
+#pragma once
+// Host: one served domain on one shard: its hooks, IQ table, disco registry and module
+// instances. Built at start-up, then only touched on its shard.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/module/disco_registry.hpp"
+#include "server/module/hooks.hpp"
+#include "server/module/iq_table.hpp"
+#include "server/module/module.hpp"
+#include "xmpp/jid.hpp"
+
+namespace starling::config { struct Config; }
+
+namespace starling::server {
+
+class Router;
+
+class Host {
+public:
+    Host(const config::Config& config, xmpp::Jid domain);
+    ~Host();
+    // Instantiates the enabled modules; throws on a configuration conflict (two IQ handlers).
+    void load_modules(Router& router, const std::vector<const ModuleInfo*>& catalog);
+
+    const xmpp::Jid& domain() const { return domain_; }
+    Hooks& hooks() { return hooks_; }
+    IqTable& iq() { return iq_; }
+    const DiscoRegistry& disco() const { return disco_; }
+    DiscoRegistry& disco() { return disco_; }
+
+private:
+    const config::Config& config_;
+    xmpp::Jid domain_;
+    Hooks hooks_;
+    IqTable iq_;
+    DiscoRegistry disco_;
+    std::vector<std::unique_ptr<ModuleContext>> contexts_;
+    std::vector<std::unique_ptr<Module>> modules_;
+};
+
+}  // namespace starling::server

@@ -1,0 +1,199 @@
+#include "server/routing/router.hpp"
+
+#include "base/log.hpp"
+#include "server/module/events.hpp"
+#include "server/routing/host.hpp"
+#include "server/server.hpp"
+#include "server/stream/c2s/c2s_stream.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::server {
+
+using xmpp::Stanza;
+using xmpp::StanzaErrorCondition;
+using xmpp::StanzaKind;
+
+Router::Router(Server& server, Host& host, std::size_t shard) : server_{server}, host_{host}, shard_{shard} {}
+
+void Router::bounce(const Stanza& stanza, StanzaErrorCondition condition, std::string text) {
+    // RFC 6120 §8.3.1: never answer an error with an error; results are not requests either.
+    if (stanza.is_error() || (stanza.kind() == StanzaKind::iq && stanza.type() == "result")) return;
+    if (stanza.kind() == StanzaKind::presence) return;  // RFC 6121 §4.3, §8.5: presence is dropped
+    Stanza reply = stanza.error_reply({condition, std::move(text)});
+    if (!reply.from()) reply.set_from(host_.domain());
+    route(std::move(reply));
+}
+
+void Router::route(Stanza stanza) {
+    const auto& to = stanza.to();
+    const xmpp::Jid& domain = host_.domain();
+    if (!to) {
+        // RFC 6120 §10.3: no 'to' means the sender's own account, handled by the server.
+        if (stanza.kind() == StanzaKind::iq && stanza.from() && stanza.from()->has_local()) {
+            if (stanza.is_iq_request() && dispatch_iq(stanza, static_cast<int>(To::account))) return;
+            if (stanza.is_iq_request() && dispatch_iq(stanza, static_cast<int>(To::host))) return;
+            return bounce(stanza, StanzaErrorCondition::service_unavailable);
+        }
+        if (stanza.kind() == StanzaKind::message && stanza.from() && stanza.from()->has_local()) {
+            stanza.set_to(stanza.from()->bare().jid());
+            return route(std::move(stanza));
+        }
+        return;  // presence without 'to': availability, handled by the stream already
+    }
+    if (to->domain() != domain.domain()) {
+        // No federation yet: S2S will slot in here (docs/architecture.md).
+        return bounce(stanza, StanzaErrorCondition::remote_server_not_found);
+    }
+    if (!to->has_local()) return handle_for_host(std::move(stanza));
+    std::size_t owner = server_.owner_of(to->bare());
+    if (owner == shard_) return deliver_local(std::move(stanza));
+    server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
+        server.shard(owner).router.deliver_local(std::move(s));
+    });
+}
+
+bool Router::dispatch_iq(const Stanza& stanza, int to_kind) {
+    const xml::Element* payload = stanza.payload();
+    if (!payload) return false;
+    const auto* handler = host_.iq().find(stanza.type(), payload->xmlns(), payload->name(), static_cast<To>(to_kind));
+    if (!handler) return false;
+    IqRequest request{stanza, [this](Stanza reply) { route(std::move(reply)); }};
+    try {
+        (*handler)(request);
+    } catch (const std::exception& e) {
+        log::error("iq handler for {{{}}}{} failed on id {}: {}", payload->xmlns(), payload->name(), stanza.id(), e.what());
+        request.error(StanzaErrorCondition::internal_server_error);
+    }
+    return true;
+}
+
+void Router::handle_for_host(Stanza stanza) {
+    // Stanzas to the domain (or domain/resource) are the server's own business.
+    if (stanza.kind() == StanzaKind::iq) {
+        if (!stanza.is_iq_request()) return;  // replies to server-originated queries: none pending yet
+        if (dispatch_iq(stanza, static_cast<int>(To::host))) return;
+        // RFC 6120 §8.4: a payload the server does not understand.
+        return bounce(stanza, StanzaErrorCondition::service_unavailable);
+    }
+    // Messages and presence to the server itself have no handler yet: dropped, as
+    // RFC 6120 §10.3.1 allows for a domain without such a service.
+}
+
+void Router::deliver_local(Stanza stanza) {
+    const xmpp::Jid& to = *stanza.to();
+    auto it = homes_.find(to.bare());
+    UserHome* home = it == homes_.end() ? nullptr : &it->second;
+
+    if (to.has_resource()) {
+        if (BoundResource* r = home ? home->find(to.resource()) : nullptr) {
+            to_session(r->session, std::move(stanza));
+            return;
+        }
+        // RFC 6121 §8.5.3.2: no such resource.
+        switch (stanza.kind()) {
+            case StanzaKind::message:
+                if (stanza.type() == "groupchat" || stanza.type() == "error") {
+                    if (stanza.type() == "groupchat") bounce(stanza, StanzaErrorCondition::service_unavailable);
+                    return;
+                }
+                return deliver_to_bare(home, std::move(stanza));  // §8.5.3.2.1: as if to the bare JID
+            case StanzaKind::presence: return;                   // §8.5.3.2.3: ignored
+            case StanzaKind::iq: return bounce(stanza, StanzaErrorCondition::service_unavailable);
+        }
+    }
+    if (stanza.kind() == StanzaKind::iq) {
+        // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf.
+        if (!stanza.is_iq_request()) return;
+        if (dispatch_iq(stanza, static_cast<int>(To::account))) return;
+        return bounce(stanza, StanzaErrorCondition::service_unavailable);
+    }
+    deliver_to_bare(home, std::move(stanza));
+}
+
+void Router::deliver_to_bare(UserHome* home, Stanza stanza) {
+    std::vector<const BoundResource*> targets;
+    if (home) {
+        if (stanza.kind() == StanzaKind::presence) {
+            // Directed presence and subscription stanzas go to every available resource.
+            for (const auto& r : home->resources)
+                if (r.available) targets.push_back(&r);
+        } else if (stanza.type() != "groupchat" && stanza.type() != "error") {
+            // RFC 6121 §8.5.2.1.1: normal and chat to the highest-priority non-negative
+            // resource(s); headline to every non-negative one.
+            int best = -1;
+            for (const auto& r : home->resources)
+                if (r.available && r.priority >= 0) best = std::max(best, r.priority);
+            for (const auto& r : home->resources)
+                if (r.available && r.priority >= 0 && (stanza.type() == "headline" || r.priority == best))
+                    targets.push_back(&r);
+        }
+    }
+    if (targets.empty()) {
+        // Offline storage comes with the IM issue; until then the sender learns it failed.
+        if (stanza.kind() == StanzaKind::message && stanza.type() != "headline")
+            bounce(stanza, StanzaErrorCondition::service_unavailable);
+        return;
+    }
+    for (std::size_t i = 0; i + 1 < targets.size(); ++i) to_session(targets[i]->session, stanza);
+    to_session(targets.back()->session, std::move(stanza));
+}
+
+void Router::to_session(const SessionRef& session, Stanza stanza) {
+    if (session.shard == shard_) {
+        if (auto s = session.stream.lock()) s->deliver(std::move(stanza));
+        return;
+    }
+    server_.shards().post(session.shard, [w = session.stream, s = std::move(stanza)]() mutable {
+        if (auto stream = w.lock()) stream->deliver(std::move(s));
+    });
+}
+
+Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
+    UserHome& home = homes_[jid.bare()];
+    BindResult result{BindOutcome::bound, {}};
+    if (BoundResource* existing = home.find(jid.resource())) {
+        if (server_.config().c2s.resource_conflict == "reject") return {BindOutcome::conflict, {}};
+        // RFC 6120 §7.7.2.2: the new session wins; the old one ends with <conflict/>.
+        result = {BindOutcome::replaced, existing->session};
+        existing->session = session;
+        existing->available = false;
+        existing->priority = 0;
+        server_.shards().post(result.replaced.shard, [w = result.replaced.stream] {
+            if (auto s = w.lock()) s->close({xmpp::StreamErrorCondition::conflict, "Replaced by a new session"});
+        });
+        return result;
+    }
+    if (home.resources.size() >= server_.config().c2s.max_sessions_per_account) {
+        if (home.resources.empty()) homes_.erase(jid.bare());
+        return {BindOutcome::too_many, {}};
+    }
+    home.resources.push_back(BoundResource{jid, std::move(session)});
+    ResourceBound event{jid};
+    host_.hooks().fire(event);
+    return result;
+}
+
+void Router::unbind(const xmpp::Jid& jid, std::uint64_t connection_id) {
+    auto it = homes_.find(jid.bare());
+    if (it == homes_.end()) return;
+    auto& resources = it->second.resources;
+    auto r = std::find_if(resources.begin(), resources.end(), [&](const BoundResource& b) {
+        return b.jid == jid && b.session.connection_id == connection_id;
+    });
+    if (r == resources.end()) return;  // replaced meanwhile: the slot is the new session's
+    resources.erase(r);
+    ResourceUnbound event{jid};
+    host_.hooks().fire(event);
+    if (resources.empty()) homes_.erase(it);
+}
+
+void Router::set_presence(const xmpp::Jid& jid, bool available, int priority) {
+    auto it = homes_.find(jid.bare());
+    if (it == homes_.end()) return;
+    if (BoundResource* r = it->second.find(jid.resource())) {
+        r->available = available;
+        r->priority = priority;
+    }
+}
+
+}  // namespace starling::server

@@ -1,0 +1,53 @@
+#pragma once
+// Router: decides where a stanza goes (RFC 6120 §10, RFC 6121 §8) and carries it there.
+// One Router per shard. A stanza for a local account hops to the account's owner shard,
+// where the account's UserHome says which resources get it; each delivery then hops to the
+// connection's shard. Stanzas for the domain itself are handled where they arrive.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <unordered_map>
+
+#include "server/routing/user_home.hpp"
+#include "xmpp/stanza.hpp"
+
+namespace starling::server {
+
+class Server;
+class Host;
+
+class Router {
+public:
+    Router(Server& server, Host& host, std::size_t shard);
+
+    // Any stanza with 'from' set, on this shard.
+    void route(xmpp::Stanza stanza);
+    // Replies with an error unless the stanza is itself an error (RFC 6120 §8.3.1).
+    void bounce(const xmpp::Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {});
+
+    // --- owner shard of the account only ---
+    enum class BindOutcome { bound, replaced, conflict, too_many };
+    struct BindResult {
+        BindOutcome outcome;
+        SessionRef replaced;  // outcome == replaced: the session to close with <conflict/>
+    };
+    BindResult bind(const xmpp::Jid& jid, SessionRef session);
+    void unbind(const xmpp::Jid& jid, std::uint64_t connection_id);
+    void set_presence(const xmpp::Jid& jid, bool available, int priority);
+    // Stanza to a local account, already on its owner shard.
+    void deliver_local(xmpp::Stanza stanza);
+
+private:
+    void handle_for_host(xmpp::Stanza stanza);
+    void handle_for_account(xmpp::Stanza stanza);
+    void to_session(const SessionRef& session, xmpp::Stanza stanza);
+    void deliver_to_bare(UserHome* home, xmpp::Stanza stanza);
+    bool dispatch_iq(const xmpp::Stanza& stanza, int to_kind);
+
+    Server& server_;
+    Host& host_;
+    std::size_t shard_;
+    std::unordered_map<xmpp::BareJid, UserHome> homes_;
+};
+
+}  // namespace starling::server

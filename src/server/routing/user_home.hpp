@@ -1,0 +1,39 @@
+#pragma once
+// UserHome: one account's online state (its bound resources), kept on the account's owner
+// shard (hash of the bare JID). Only the owner shard's Router reads or writes it.
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "xmpp/jid.hpp"
+
+namespace starling::server {
+
+class C2sStream;
+
+// How to reach a stream from another shard: post to `shard`, then lock `stream` there.
+struct SessionRef {
+    std::size_t shard = 0;
+    std::weak_ptr<C2sStream> stream;
+    std::uint64_t connection_id = 0;
+};
+
+struct BoundResource {
+    xmpp::Jid jid;
+    SessionRef session;
+    bool available = false;  // has sent available presence (RFC 6121 §4.2)
+    int priority = 0;
+};
+
+struct UserHome {
+    std::vector<BoundResource> resources;
+
+    BoundResource* find(std::string_view resource) {
+        for (auto& r : resources)
+            if (r.jid.resource() == resource) return &r;
+        return nullptr;
+    }
+};
+
+}  // namespace starling::server

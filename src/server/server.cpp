@@ -1,0 +1,164 @@
+#include "server/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <stdexcept>
+
+#include "base/log.hpp"
+#include "base/random.hpp"
+#include "server/storage/accounts/account_store.hpp"
+#include "server/storage/storage_thread.hpp"
+#include "server/stream/c2s/c2s_stream.hpp"
+#include "server/transport/tcp/tcp_channel.hpp"
+
+namespace starling::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::atomic<std::uint64_t> next_connection_id{1};
+
+xmpp::Jid parse_domain(const std::string& domain) {
+    auto jid = xmpp::Jid::parse(domain);
+    if (!jid || !jid->is_domain()) throw std::runtime_error("server.domain \"" + domain + "\" is not a valid domain");
+    return *jid;
+}
+
+Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool direct_tls) {
+    const auto& cfg = server.config();
+    TcpChannelOptions options{{cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth},
+                              cfg.limits.max_outbound_queue,
+                              cfg.c2s.keepalive_interval};
+    for (;;) {
+        auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+        if (ec) {
+            // Out of file descriptors, usually: pause instead of spinning.
+            log::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause{acceptor->get_executor(), std::chrono::milliseconds{100}};
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        auto channel = std::make_shared<TcpChannel>(std::move(socket), server.tls(), options);
+        channel->start();
+        std::uint64_t id = next_connection_id++;
+        auto stream = std::make_shared<C2sStream>(server, shard, channel, id, direct_tls);
+        shard.streams[id] = stream;
+        asio::co_spawn(acceptor->get_executor(), [stream] { return stream->run(); }, asio::detached);
+    }
+}
+
+}  // namespace
+
+Server::Server(config::Config config, const std::vector<const ModuleInfo*>& catalog)
+    : config_{std::move(config)},
+      catalog_{catalog},
+      domain_{parse_domain(config_.server.domain)},
+      auth_throttle_{config_.sasl.failures_before_delay, config_.sasl.failure_window, config_.sasl.max_delay},
+      preauth_limiter_{config_.limits.max_preauth_per_ip},
+      secret_{random::bytes(32)} {}
+
+Server::~Server() {
+    contexts_.clear();
+    if (storage_) storage_->stop();
+}
+
+std::size_t Server::owner_of(const xmpp::BareJid& jid) const {
+    return shards_->owner_of(std::hash<xmpp::BareJid>{}(jid));
+}
+
+void Server::start() {
+    // Storage first: a broken database should stop us before we accept anyone.
+    storage_ = std::make_unique<storage::StorageThread>(config_.server.data_dir / "starling.db");
+    storage::AccountStore migrate{storage_->database_for_startup()};
+
+    auto cert = config_.certificate_path();
+    auto key = config_.key_path();
+    if (config_.tls.certificate.empty() && !std::filesystem::exists(cert)) {
+        auto made = net::TlsContext::make_self_signed(config_.server.domain, cert, key);
+        if (!made) throw std::runtime_error(made.error());
+        log::info("made a self-signed certificate for {} at {}", config_.server.domain, cert.string());
+    }
+    auto tls = net::TlsContext::load(cert, key);
+    if (!tls) throw std::runtime_error(tls.error());
+    tls_.emplace(std::move(tls).value());
+    if (!tls_->covers(config_.server.domain))
+        log::warn("certificate {} does not name {}: clients will refuse it", cert.string(), config_.server.domain);
+
+    shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
+    for (std::size_t i = 0; i < shards_->size(); ++i) {
+        contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
+        contexts_.back()->host.load_modules(contexts_.back()->router, catalog_);
+    }
+    for (auto& ctx : contexts_)
+        for (const auto& address : config_.c2s.interfaces) {
+            if (config_.c2s.port) listen(*ctx, address, config_.c2s.port, false);
+            if (config_.c2s.direct_tls_port) listen(*ctx, address, config_.c2s.direct_tls_port, true);
+        }
+    for (const auto& address : config_.c2s.interfaces) {
+        if (config_.c2s.port) listening_.push_back(fmt::format("{}:{} (STARTTLS)", address, config_.c2s.port));
+        if (config_.c2s.direct_tls_port)
+            listening_.push_back(fmt::format("{}:{} (direct TLS)", address, config_.c2s.direct_tls_port));
+    }
+}
+
+void Server::listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls) {
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(address, ec);
+    if (ec) throw std::runtime_error("c2s.interfaces: \"" + address + "\" is not an IP address");
+    tcp::endpoint endpoint{ip, port};
+    auto acceptor = std::make_shared<tcp::acceptor>(shards_->at(shard.index).context());
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    // One listening socket per shard on the same port; the kernel spreads connections.
+    if (!ec) {
+        int one = 1;
+        if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+            ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
+    shard.listeners.push_back(acceptor);
+    asio::co_spawn(shards_->at(shard.index).context(), accept_loop(*this, shard, acceptor, direct_tls), asio::detached);
+}
+
+void Server::run() {
+    asio::signal_set signals{shards_->at(0).context(), SIGINT, SIGTERM};
+    signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        stop();
+    });
+    log::info("starling serving {} on {} shard(s)", config_.server.domain, shards_->size());
+    shards_->run();
+    log::info("stopped");
+}
+
+void Server::stop() {
+    if (stopping_.exchange(true)) return;
+    for (std::size_t i = 0; i < shards_->size(); ++i)
+        shards_->post(i, [this, i] {
+            auto& ctx = *contexts_[i];
+            for (auto& l : ctx.listeners) {
+                boost::system::error_code ec;
+                std::static_pointer_cast<tcp::acceptor>(l)->close(ec);
+            }
+            auto streams = ctx.streams;  // closing edits the table
+            for (auto& [id, weak] : streams)
+                if (auto s = weak.lock()) s->close({xmpp::StreamErrorCondition::system_shutdown, "Server shutting down"});
+        });
+    // Give the closing tags a moment to reach the clients, then stop every loop.
+    auto timer = std::make_shared<asio::steady_timer>(shards_->at(0).context(), std::chrono::milliseconds{500});
+    timer->async_wait([this, timer](const boost::system::error_code&) { shards_->stop(); });
+}
+
+}  // namespace starling::server

@@ -1,0 +1,85 @@
+#pragma once
+// Server: builds everything from a Config (shards, hosts, storage, TLS, listeners), runs it,
+// and stops it gracefully (every stream closed with <system-shutdown/>). Shared, read-only
+// after start(), by all shards; per-shard state lives in ShardContext.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/shard.hpp"
+#include "net/tls_context.hpp"
+#include "server/config/config.hpp"
+#include "server/routing/host.hpp"
+#include "server/routing/router.hpp"
+#include "server/stream/c2s/auth_throttle.hpp"
+
+namespace starling::storage { class StorageThread; }
+
+namespace starling::server {
+
+class C2sStream;
+
+// What one shard owns. Touched only on that shard.
+struct ShardContext {
+    ShardContext(Server& server, const config::Config& config, const xmpp::Jid& domain, std::size_t index)
+        : index{index}, host{config, domain}, router{server, host, index} {}
+    std::size_t index;
+    Host host;
+    Router router;
+    std::unordered_map<std::uint64_t, std::weak_ptr<C2sStream>> streams;
+    std::uint64_t next_connection = 0;
+    std::vector<std::shared_ptr<void>> listeners;
+};
+
+class Server {
+public:
+    Server(config::Config config, const std::vector<const ModuleInfo*>& catalog);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Opens storage, loads TLS (making a self-signed certificate if none is configured),
+    // builds the shards and binds the ports. Throws std::runtime_error with a readable cause.
+    void start();
+    // Runs until stop() or SIGTERM/SIGINT.
+    void run();
+    // Thread-safe: closes every stream with <system-shutdown/>, then stops.
+    void stop();
+
+    const config::Config& config() const { return config_; }
+    const xmpp::Jid& domain() const { return domain_; }
+    net::ShardSet& shards() { return *shards_; }
+    ShardContext& shard(std::size_t index) { return *contexts_[index]; }
+    std::size_t owner_of(const xmpp::BareJid& jid) const;
+    storage::StorageThread& storage() { return *storage_; }
+    const net::TlsContext& tls() const { return *tls_; }
+    AuthThrottle& auth_throttle() { return auth_throttle_; }
+    ConnectionLimiter& preauth_limiter() { return preauth_limiter_; }
+    // Per-process random secret (fake SCRAM credentials for unknown accounts).
+    const std::string& secret() const { return secret_; }
+
+    // Binding results, for `serve` to print ("127.0.0.1:5222 (STARTTLS)").
+    const std::vector<std::string>& listening() const { return listening_; }
+
+private:
+    void listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls);
+    void shutdown_gracefully();
+
+    config::Config config_;
+    const std::vector<const ModuleInfo*>& catalog_;
+    xmpp::Jid domain_;
+    std::unique_ptr<net::ShardSet> shards_;
+    std::vector<std::unique_ptr<ShardContext>> contexts_;
+    std::unique_ptr<storage::StorageThread> storage_;
+    std::optional<net::TlsContext> tls_;
+    AuthThrottle auth_throttle_;
+    ConnectionLimiter preauth_limiter_;
+    std::string secret_;
+    std::vector<std::string> listening_;
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace starling::server

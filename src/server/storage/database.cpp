@@ -1,0 +1,120 @@
+#include "server/storage/database.hpp"
+
+#include <sqlite3.h>
+
+namespace starling::storage {
+
+namespace {
+[[noreturn]] void fail(sqlite3* db, std::string_view what) {
+    throw DatabaseError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_{db} {
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+        fail(db, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::string_view text) {
+    if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+        fail(db_, "bind");
+    return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+        fail(db_, "bind");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "bind");
+    return *this;
+}
+
+bool Statement::step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, "step");
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::text(int column) const {
+    auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string{};
+}
+
+std::string Statement::blob(int column) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string{};
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+Database::Database(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw DatabaseError("cannot open " + file.string() + ": " + msg);
+    }
+    // The CLI and the server may both hold the file: wait for each other's writes.
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+    exec("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::exec(std::string_view sql) {
+    char* err = nullptr;
+    std::string s{sql};
+    if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "error";
+        sqlite3_free(err);
+        throw DatabaseError(msg + " in: " + s);
+    }
+}
+
+int Database::changes() const { return sqlite3_changes(db_); }
+
+void Database::migrate(std::string_view component, const std::vector<std::string_view>& steps) {
+    auto get = prepare("SELECT version FROM schema_versions WHERE component = ?");
+    get.bind(1, component);
+    std::int64_t version = get.step() ? get.integer(0) : 0;
+    for (auto i = static_cast<std::size_t>(version); i < steps.size(); ++i) {
+        Transaction t{*this};
+        exec(steps[i]);
+        auto set = prepare("INSERT INTO schema_versions(component, version) VALUES(?, ?) "
+                           "ON CONFLICT(component) DO UPDATE SET version = excluded.version");
+        set.bind(1, component).bind(2, static_cast<std::int64_t>(i + 1));
+        set.run();
+        t.commit();
+    }
+}
+
+Database::Transaction::Transaction(Database& db) : db_{db} { db_.exec("BEGIN IMMEDIATE"); }
+Database::Transaction::~Transaction() {
+    if (!done_) {
+        try { db_.exec("ROLLBACK"); } catch (...) {}
+    }
+}
+void Database::Transaction::commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+}
+
+}  // namespace starling::storage

@@ -1,0 +1,139 @@
+// C2sStream, part three: resource binding (RFC 6120 §7) and stanzas (RFC 6120 §8).
+#include "base/log.hpp"
+#include "base/random.hpp"
+#include "net/call_on.hpp"
+#include "server/module/events.hpp"
+#include "server/server.hpp"
+#include "server/stream/c2s/c2s_stream.hpp"
+#include "server/transport/tcp/tcp_channel.hpp"
+#include "xmpp/namespaces.hpp"
+#include "xmpp/precis.hpp"
+
+namespace starling::server {
+
+using xmpp::StanzaErrorCondition;
+using xmpp::StreamErrorCondition;
+
+Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
+    const xml::Element* bind = iq.element().find_child("bind", ns::bind);
+    std::string requested = bind->child_text("resource", ns::bind);
+    std::string resource;
+    if (requested.empty()) {
+        resource = random::id(12);  // RFC 6120 §7.6: the server generates one
+    } else if (auto prepared = xmpp::precis::opaque_string(requested)) {
+        resource = *prepared;
+    } else {
+        // RFC 6120 §7.7.2.1: a resource the server cannot accept.
+        channel_->write(iq.error_reply({StanzaErrorCondition::bad_request, "invalid resource"}).element());
+        co_return;
+    }
+    auto jid = xmpp::Jid::from_parts(username_, server_.domain().str(), resource);
+    if (!jid) {
+        channel_->write(iq.error_reply({StanzaErrorCondition::bad_request, "invalid resource"}).element());
+        co_return;
+    }
+    SessionRef ref{shard_.index, weak_from_this(), id_};
+    std::size_t owner = server_.owner_of(jid->bare());
+    auto bind_on_owner = [&server = server_, owner, j = *jid, ref] { return server.shard(owner).router.bind(j, ref); };
+    auto result = co_await net::call_on(server_.shards().at(owner).executor(), std::move(bind_on_owner));
+    if (state_ == State::closing) {
+        // We went away while the owner bound us: undo it.
+        server_.shards().post(owner, [&server = server_, owner, j = *jid, id = id_] { server.shard(owner).router.unbind(j, id); });
+        co_return;
+    }
+    using O = Router::BindOutcome;
+    if (result.outcome == O::conflict) {
+        // RFC 6120 §7.7.2.2: the resource is taken and policy keeps the old session.
+        channel_->write(iq.error_reply({StanzaErrorCondition::conflict, "resource in use"}).element());
+        co_return;
+    }
+    if (result.outcome == O::too_many) {
+        // RFC 6120 §7.6.2.1: too many sessions for this account.
+        channel_->write(iq.error_reply({StanzaErrorCondition::resource_constraint, "too many sessions"}).element());
+        co_return;
+    }
+    jid_ = *jid;
+    shard_.streams[id_] = weak_from_this();
+    xml::Element payload{"bind", std::string(ns::bind)};
+    payload.add_child("jid", std::string(ns::bind)).add_text(jid_->str());
+    iq.set_from(std::nullopt);
+    channel_->write(iq.iq_result(std::move(payload)).element());
+    state_ = State::bound;
+    log::info("{} bound{}", log_prefix(), result.outcome == O::replaced ? ", replacing the older session" : "");
+}
+
+// RFC 6120 §8.1 and §8.2.3: the rules every stanza from a client must follow.
+bool C2sStream::check_stanza(const xmpp::Stanza& s) {
+    std::string_view type = s.type();
+    switch (s.kind()) {
+        case xmpp::StanzaKind::iq: {
+            bool request = type == "get" || type == "set";
+            bool valid = request || type == "result" || type == "error";
+            if (!valid || s.id().empty() || (request && s.element().child_element_count() != 1) ||
+                (type == "result" && s.element().child_element_count() > 1)) {
+                if (type != "error" && type != "result")
+                    channel_->write(s.error_reply({StanzaErrorCondition::bad_request}).element());
+                return false;
+            }
+            return true;
+        }
+        case xmpp::StanzaKind::message: {
+            static constexpr std::string_view types[] = {"", "chat", "error", "groupchat", "headline", "normal"};
+            if (std::find(std::begin(types), std::end(types), type) != std::end(types)) return true;
+            break;
+        }
+        case xmpp::StanzaKind::presence: {
+            static constexpr std::string_view types[] = {"", "error", "probe", "subscribe", "subscribed",
+                                                         "unavailable", "unsubscribe", "unsubscribed"};
+            if (std::find(std::begin(types), std::end(types), type) != std::end(types)) return true;
+            break;
+        }
+    }
+    channel_->write(s.error_reply({StanzaErrorCondition::bad_request, "unknown type"}).element());
+    return false;
+}
+
+void C2sStream::on_stanza(xml::Element element) {
+    auto parsed = xmpp::Stanza::parse(std::move(element));
+    if (!parsed) {
+        // RFC 6120 §8.3.3.8: jid-malformed, straight back to the client.
+        element.remove_attribute("to");
+        element.remove_attribute("from");
+        auto kind = *xmpp::Stanza::kind_of(element);
+        xmpp::Stanza bad{kind, std::move(element), std::nullopt, std::nullopt};
+        if (!bad.is_error()) channel_->write(bad.error_reply(parsed.error()).element());
+        return;
+    }
+    xmpp::Stanza stanza = std::move(parsed).value();
+    if (!check_stanza(stanza)) return;
+    // RFC 6120 §8.1.2.1: the server stamps the full JID, whatever the client claimed.
+    stanza.set_from(jid_);
+    StanzaFromClient event{*this, stanza};
+    if (shard_.host.hooks().fire(event) == Flow::stop) return;
+
+    if (stanza.kind() == xmpp::StanzaKind::presence && !stanza.to() &&
+        (stanza.type().empty() || stanza.type() == "unavailable")) {
+        // Availability for routing (RFC 6121 §8.5.2): who may receive bare-JID messages.
+        bool available = stanza.type().empty();
+        int priority = 0;
+        try {
+            std::string p = stanza.element().child_text("priority", ns::client);
+            if (!p.empty()) priority = std::clamp(std::stoi(p), -128, 127);
+        } catch (...) {
+        }
+        auto owner = server_.owner_of(jid_->bare());
+        server_.shards().post(owner, [&server = server_, owner, jid = *jid_, available, priority] {
+            server.shard(owner).router.set_presence(jid, available, priority);
+        });
+    }
+    shard_.router.route(std::move(stanza));
+}
+
+void C2sStream::deliver(xmpp::Stanza stanza) {
+    if (state_ != State::bound) return;
+    StanzaToClient event{*this, stanza};
+    if (shard_.host.hooks().fire(event) == Flow::stop) return;
+    channel_->write(stanza.element());
+}
+
+}  // namespace starling::server

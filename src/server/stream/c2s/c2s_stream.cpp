@@ -1,0 +1,208 @@
+#include "server/stream/c2s/c2s_stream.hpp"
+
+#include "base/log.hpp"
+#include "base/random.hpp"
+#include "server/module/events.hpp"
+#include "server/server.hpp"
+#include "server/transport/tcp/tcp_channel.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::server {
+
+using xmpp::StreamErrorCondition;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+StreamErrorCondition condition_for(xml::ParseError e) {
+    switch (e) {
+        case xml::ParseError::not_well_formed: return StreamErrorCondition::not_well_formed;
+        case xml::ParseError::restricted_xml: return StreamErrorCondition::restricted_xml;
+        case xml::ParseError::bad_namespace_prefix: return StreamErrorCondition::bad_namespace_prefix;
+        case xml::ParseError::unsupported_encoding: return StreamErrorCondition::unsupported_encoding;
+        case xml::ParseError::too_large: return StreamErrorCondition::policy_violation;
+        case xml::ParseError::too_deep: return StreamErrorCondition::policy_violation;
+        case xml::ParseError::nested_root: return StreamErrorCondition::bad_format;
+    }
+    return StreamErrorCondition::not_well_formed;
+}
+}  // namespace
+
+C2sStream::C2sStream(Server& server, ShardContext& shard, std::shared_ptr<TcpChannel> channel, std::uint64_t id,
+                     bool direct_tls)
+    : server_{server}, shard_{shard}, channel_{std::move(channel)}, id_{id}, direct_tls_{direct_tls} {}
+
+C2sStream::~C2sStream() = default;
+
+std::string C2sStream::log_prefix() const {
+    return fmt::format("c={} ip={}{}", id_, channel_->remote_address(), jid_ ? " jid=" + jid_->str() : std::string{});
+}
+
+bool C2sStream::is_secure() const { return channel_->is_secure(); }
+
+Task<void> C2sStream::run() {
+    const auto& cfg = server_.config();
+    auto self = shared_from_this();
+    preauth_slot_ = server_.preauth_limiter().acquire(channel_->remote_address());
+    log::info("{} connected on {}", log_prefix(), direct_tls_ ? "direct TLS" : "STARTTLS port");
+    if (!preauth_slot_) {
+        log::warn("{} refused: over {} unauthenticated connections from this address", log_prefix(),
+                  cfg.limits.max_preauth_per_ip);
+        fail(StreamErrorCondition::policy_violation, "Too many unauthenticated connections from your address");
+    }
+    channel_->set_parser_limits({cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth});
+    channel_->set_read_deadline(Clock::now() + cfg.limits.preauth_timeout);
+    if (direct_tls_) channel_->start_tls();
+
+    for (;;) {
+        ChannelEvent ev = co_await channel_->read();
+        using K = ChannelEvent::Kind;
+        if (ev.kind == K::disconnected) {
+            channel_->abort();
+            break;
+        }
+        if (state_ == State::closing) {
+            if (ev.kind == K::timed_out || ev.kind == K::closed || ev.kind == K::overflow) break;
+            continue;  // RFC 6120 §4.4: nothing more is processed once we closed
+        }
+        switch (ev.kind) {
+            case K::opened: co_await on_open(ev); break;
+            case K::element: co_await on_element(std::move(ev.element)); break;
+            case K::closed:
+                log::info("{} closed the stream", log_prefix());
+                state_ = State::closing;
+                channel_->close_stream();
+                break;
+            case K::parse_error:
+                log::info("{} sent bad XML: {}", log_prefix(), xml::describe(ev.parse_error));
+                fail(condition_for(ev.parse_error));
+                break;
+            case K::timed_out:
+                log::info("{} timed out", log_prefix());
+                fail(StreamErrorCondition::connection_timeout);
+                break;
+            case K::overflow:
+                channel_->abort();
+                state_ = State::closing;
+                break;
+            case K::disconnected: break;
+        }
+    }
+    finish();
+}
+
+void C2sStream::finish() {
+    // Flushes what is queued (a stream error, say), then closes; the channel outlives us
+    // for that long.
+    channel_->close_stream();
+    if (preauth_slot_) server_.preauth_limiter().release(channel_->remote_address());
+    preauth_slot_ = false;
+    shard_.streams.erase(id_);
+    if (jid_) {
+        auto owner = server_.owner_of(jid_->bare());
+        server_.shards().post(owner, [&server = server_, owner, jid = *jid_, id = id_] {
+            server.shard(owner).router.unbind(jid, id);
+        });
+    }
+    log::info("{} disconnected", log_prefix());
+}
+
+void C2sStream::fail(StreamErrorCondition condition, std::string text) {
+    if (state_ == State::closing) return;
+    if (!header_sent_) {
+        // RFC 6120 §4.9.1.2: an error before our header still needs a header first.
+        xml::Element header{"stream", std::string(ns::client)};
+        header.set_attribute("from", server_.domain().str());
+        header.set_attribute("version", "1.0");
+        channel_->open_stream(header);
+        header_sent_ = true;
+    }
+    log::info("{} stream error {}{}", log_prefix(), xmpp::to_string(condition), text.empty() ? "" : ": " + text);
+    channel_->write(xmpp::StreamError{condition, std::move(text)}.to_element());
+    state_ = State::closing;
+    channel_->close_stream();
+}
+
+void C2sStream::close(xmpp::StreamError error) { fail(error.condition, std::move(error.text)); }
+
+Task<void> C2sStream::on_open(const ChannelEvent& ev) {
+    const xml::Element& h = ev.element;
+    std::string_view version = h.attribute("version");
+    xml::Element header{"stream", std::string(ns::client)};
+    header.set_attribute("from", server_.domain().str());
+    stream_id_ = random::id(16);
+    header.set_attribute("id", stream_id_);
+    if (auto from = xmpp::Jid::parse(h.attribute("from")); from && !h.attribute("from").empty())
+        header.set_attribute("to", from->str());
+    header.set_attribute("version", "1.0");
+    header.set_attribute("xml:lang", "en");
+    channel_->open_stream(header);
+    header_sent_ = true;
+
+    // RFC 6120 §4.8.1 / §4.9.3.10: wrong stream or content namespace.
+    if (!h.is("stream", ns::streams) || ev.default_ns != ns::client) co_return fail(StreamErrorCondition::invalid_namespace);
+    // RFC 6120 §4.9.3.6: we serve only our domain.
+    auto to = xmpp::Jid::parse(h.attribute("to"));
+    if (!to || *to != server_.domain()) co_return fail(StreamErrorCondition::host_unknown);
+    // RFC 6120 §4.7.5: version 1.0 or a higher minor version.
+    if (version.empty() || !version.starts_with("1.")) co_return fail(StreamErrorCondition::unsupported_version);
+    if (state_ == State::wait_header) state_ = State::negotiating;
+    send_features();
+}
+
+void C2sStream::send_features() {
+    const auto& cfg = server_.config();
+    xml::Element features{"features", std::string(ns::streams)};
+    if (state_ == State::negotiating) {
+        bool secure = channel_->is_secure();
+        if (!secure && channel_->can_start_tls()) {
+            auto& tls = features.add_child("starttls", std::string(ns::tls));
+            if (cfg.c2s.require_encryption) tls.add_child("required", std::string(ns::tls));
+        }
+        if (secure || !cfg.c2s.require_encryption) {
+            features.add_child(mechanisms());
+            // XEP-0440: which channel-binding types -PLUS may use on this connection.
+            auto bindings = channel_->channel_bindings();
+            if (!bindings.empty()) {
+                auto& cb = features.add_child("sasl-channel-binding", std::string(ns::sasl_cb));
+                for (const auto& [type, _] : bindings)
+                    cb.add_child("channel-binding", std::string(ns::sasl_cb)).set_attribute("type", type);
+            }
+        }
+    } else if (state_ == State::authenticated) {
+        features.add_child("bind", std::string(ns::bind));
+        // RFC 6121 §A / draft-cridland-xmpp-session: advertised as optional for old clients.
+        features.add_child("session", std::string(ns::session)).add_child("optional", std::string(ns::session));
+        StreamFeaturesOffered ev{*this, features};
+        shard_.host.hooks().fire(ev);
+    }
+    channel_->write(features);
+}
+
+Task<void> C2sStream::on_element(xml::Element element) {
+    if (state_ == State::wait_header) co_return fail(StreamErrorCondition::not_authorized);
+    if (state_ == State::negotiating) {
+        if (element.is("starttls", ns::tls)) co_return on_starttls();
+        if (element.is("auth", ns::sasl)) co_return co_await on_auth(element);
+        if (element.is("response", ns::sasl)) co_return co_await on_sasl_response(element);
+        if (element.is("abort", ns::sasl)) {
+            scram_.reset();
+            co_return co_await sasl_failure(xmpp::sasl::SaslCondition::aborted);
+        }
+        // RFC 6120 §4.9.3.12: stanzas before authentication.
+        co_return fail(StreamErrorCondition::not_authorized);
+    }
+    if (!xmpp::Stanza::kind_of(element)) co_return fail(StreamErrorCondition::unsupported_stanza_type);
+    if (state_ == State::authenticated) {
+        if (element.is("iq", ns::client) && element.attribute("type") == "set" &&
+            element.find_child("bind", ns::bind)) {
+            auto parsed = xmpp::Stanza::parse(std::move(element));
+            if (!parsed) co_return;
+            co_return co_await on_bind(std::move(parsed).value());
+        }
+        // RFC 6120 §7.1: no stanzas before a resource is bound.
+        co_return fail(StreamErrorCondition::not_authorized, "bind a resource first");
+    }
+    on_stanza(std::move(element));
+}
+
+}  // namespace starling::server

@@ -1,0 +1,84 @@
+#pragma once
+// C2sStream: one client's stream, RFC 6120 from the first header to the closing tag:
+// stream negotiation, STARTTLS, SASL, resource binding, then stanzas in and out. It runs on
+// the shard that accepted the connection, as one coroutine reading its ElementChannel;
+// other shards reach it only through SessionRef posts (deliver, replace).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "net/task.hpp"
+#include "server/transport/element_channel.hpp"
+#include "xmpp/jid.hpp"
+#include "xmpp/sasl/scram.hpp"
+#include "xmpp/stanza.hpp"
+#include "xmpp/stream_error.hpp"
+
+namespace starling::server {
+
+class Server;
+struct ShardContext;
+class TcpChannel;
+
+class C2sStream : public std::enable_shared_from_this<C2sStream> {
+public:
+    C2sStream(Server& server, ShardContext& shard, std::shared_ptr<TcpChannel> channel, std::uint64_t id,
+              bool direct_tls);
+    ~C2sStream();
+
+    Task<void> run();
+
+    // Connection shard only.
+    void deliver(xmpp::Stanza stanza);
+    void close(xmpp::StreamError error);
+
+    std::uint64_t id() const { return id_; }
+    const std::optional<xmpp::Jid>& jid() const { return jid_; }
+    bool is_secure() const;
+
+private:
+    enum class State { wait_header, negotiating, authenticated, bound, closing };
+
+    Task<void> on_open(const ChannelEvent& event);
+    Task<void> on_element(xml::Element element);
+    void send_features();
+    void fail(xmpp::StreamErrorCondition condition, std::string text = {});
+    void finish();
+
+    // TLS and SASL (c2s_auth.cpp)
+    void on_starttls();
+    Task<void> on_auth(const xml::Element& auth);
+    Task<void> on_sasl_response(const xml::Element& response);
+    Task<void> scram_client_first(const std::string& message);
+    Task<void> sasl_failure(xmpp::sasl::SaslCondition condition, std::string_view account = {});
+    void sasl_success(std::string username, std::string server_final);
+    xml::Element mechanisms() const;
+
+    // Binding and stanzas (c2s_session.cpp)
+    Task<void> on_bind(xmpp::Stanza iq);
+    void on_stanza(xml::Element element);
+    bool check_stanza(const xmpp::Stanza& stanza);
+
+    std::string log_prefix() const;
+
+    Server& server_;
+    ShardContext& shard_;
+    std::shared_ptr<TcpChannel> channel_;
+    std::uint64_t id_;
+    bool direct_tls_;
+    State state_ = State::wait_header;
+    bool header_sent_ = false;
+    bool preauth_slot_ = false;
+    std::string stream_id_;
+    std::string username_;
+    std::optional<xmpp::Jid> jid_;
+    // SASL exchange in progress
+    std::unique_ptr<xmpp::sasl::ScramServer> scram_;
+    std::string scram_username_;
+    xmpp::sasl::ScramHash scram_hash_ = xmpp::sasl::ScramHash::sha256;
+    std::uint32_t sasl_failures_ = 0;
+};
+
+}  // namespace starling::server

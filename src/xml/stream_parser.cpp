@@ -1,0 +1,271 @@
+#include "xml/stream_parser.hpp"
+
+#include <expat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <strings.h>
+#include <utility>
+
+namespace starling::xml {
+
+namespace {
+
+constexpr char separator = ' ';  // namespace URIs cannot contain a space
+constexpr std::string_view xml_ns = "http://www.w3.org/XML/1998/namespace";
+
+struct QName {
+    std::string_view uri;
+    std::string_view local;
+};
+
+QName split(const XML_Char* name) {
+    std::string_view s{name};
+    auto sp = s.find(separator);
+    if (sp == std::string_view::npos) return {{}, s};
+    return {s.substr(0, sp), s.substr(sp + 1)};
+}
+
+std::string attribute_name(const XML_Char* raw) {
+    QName q = split(raw);
+    if (q.uri.empty()) return std::string(q.local);
+    if (q.uri == xml_ns) return "xml:" + std::string(q.local);
+    return "{" + std::string(q.uri) + "}" + std::string(q.local);
+}
+
+bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
+
+std::string_view describe(ParseError error) {
+    switch (error) {
+        case ParseError::not_well_formed: return "not well-formed";
+        case ParseError::restricted_xml: return "restricted XML (DTD, entity, PI or comment)";
+        case ParseError::bad_namespace_prefix: return "undeclared namespace prefix";
+        case ParseError::unsupported_encoding: return "encoding other than UTF-8";
+        case ParseError::too_large: return "element over the size limit";
+        case ParseError::too_deep: return "elements nested too deeply";
+        case ParseError::nested_root: return "stream header inside the stream";
+    }
+    return "parse error";
+}
+
+struct StreamParser::ExpatParser {
+    XML_Parser p = nullptr;
+    ~ExpatParser() {
+        if (p) XML_ParserFree(p);
+    }
+};
+
+struct StreamParser::Callbacks {
+    static StreamParser& self(void* data) { return *static_cast<StreamParser*>(data); }
+    static XML_Index index(StreamParser& s) { return XML_GetCurrentByteIndex(s.expat_->p); }
+    static XML_Index end_of_token(StreamParser& s) {
+        return XML_GetCurrentByteIndex(s.expat_->p) + XML_GetCurrentByteCount(s.expat_->p);
+    }
+
+    static void start(void* data, const XML_Char* name, const XML_Char** atts) {
+        StreamParser& s = self(data);
+        if (s.failed_) return;
+        ++s.depth_;
+        if (s.depth_ > s.limits_.max_depth) return s.fail(ParseError::too_deep);
+        QName q = split(name);
+        Element element{std::string(q.local), std::string(q.uri)};
+        for (int i = 0; atts[i]; i += 2) element.set_attribute(attribute_name(atts[i]), atts[i + 1]);
+
+        if (s.depth_ == 1) {
+            if (static_cast<std::size_t>(end_of_token(s)) > s.limits_.max_header_bytes + static_cast<std::size_t>(s.boundary_))
+                return s.fail(ParseError::too_large);
+            s.root_name_ = element.name();
+            s.root_ns_ = element.xmlns();
+            s.boundary_ = end_of_token(s);
+            s.emit(StreamEvent{StreamEvent::Kind::opened, std::move(element), s.default_ns_});
+            return;
+        }
+        if (s.depth_ == 2) {
+            if (element.name() == s.root_name_ && element.xmlns() == s.root_ns_)
+                return s.fail(ParseError::nested_root);
+            s.element_start_ = index(s);
+            s.building_ = std::move(element);
+            s.open_.assign(1, &s.building_);
+            return;
+        }
+        s.open_.push_back(&s.open_.back()->add_child(std::move(element)));
+    }
+
+    static void end(void* data, const XML_Char*) {
+        StreamParser& s = self(data);
+        if (s.failed_) return;
+        std::size_t depth = s.depth_--;
+        if (depth == 1) {
+            s.emit(StreamEvent{StreamEvent::Kind::closed, {}, {}});
+        } else if (depth == 2) {
+            XML_Index end = end_of_token(s);
+            if (static_cast<std::size_t>(end - s.element_start_) > s.limits_.max_element_bytes)
+                return s.fail(ParseError::too_large);
+            s.boundary_ = end;
+            s.element_start_ = -1;
+            s.open_.clear();
+            s.emit(StreamEvent{StreamEvent::Kind::element, std::move(s.building_), {}});
+            s.building_ = Element{};
+        } else {
+            s.open_.pop_back();
+        }
+    }
+
+    static void characters(void* data, const XML_Char* text, int len) {
+        StreamParser& s = self(data);
+        if (s.failed_) return;
+        std::string_view t{text, static_cast<std::size_t>(len)};
+        if (s.depth_ <= 1) {
+            // RFC 6120 §11.7: only whitespace may appear between top-level elements.
+            if (!std::all_of(t.begin(), t.end(), is_xml_space)) return s.fail(ParseError::not_well_formed);
+            s.boundary_ = end_of_token(s);
+            return;
+        }
+        s.open_.back()->add_text(t);
+    }
+
+    static void cdata_start(void* data) {
+        StreamParser& s = self(data);
+        if (s.depth_ <= 1) s.fail(ParseError::not_well_formed);
+    }
+
+    static void namespace_start(void* data, const XML_Char* prefix, const XML_Char* uri) {
+        StreamParser& s = self(data);
+        if (s.depth_ == 0 && prefix == nullptr) s.default_ns_ = uri ? uri : "";
+    }
+
+    // RFC 6120 §11.1: no comments, PIs, DTDs or entity declarations, ever.
+    static void comment(void* data, const XML_Char*) { self(data).fail(ParseError::restricted_xml); }
+    static void processing_instruction(void* data, const XML_Char*, const XML_Char*) {
+        self(data).fail(ParseError::restricted_xml);
+    }
+    static void doctype(void* data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+        self(data).fail(ParseError::restricted_xml);
+    }
+    static void entity_decl(void* data, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
+                            const XML_Char*, const XML_Char*, const XML_Char*) {
+        self(data).fail(ParseError::restricted_xml);
+    }
+    static void xml_decl(void* data, const XML_Char*, const XML_Char* encoding, int) {
+        // RFC 6120 §11.6: UTF-8 only.
+        if (encoding && strcasecmp(encoding, "UTF-8") != 0) self(data).fail(ParseError::unsupported_encoding);
+    }
+};
+
+StreamParser::StreamParser(ParserLimits limits) : limits_{limits} { create(); }
+StreamParser::~StreamParser() = default;
+
+void StreamParser::create() {
+    expat_ = std::make_unique<ExpatParser>();
+    XML_Parser p = XML_ParserCreateNS("UTF-8", separator);
+    expat_->p = p;
+    XML_SetUserData(p, this);
+    XML_SetElementHandler(p, &Callbacks::start, &Callbacks::end);
+    XML_SetCharacterDataHandler(p, &Callbacks::characters);
+    XML_SetStartCdataSectionHandler(p, &Callbacks::cdata_start);
+    XML_SetStartNamespaceDeclHandler(p, &Callbacks::namespace_start);
+    XML_SetCommentHandler(p, &Callbacks::comment);
+    XML_SetProcessingInstructionHandler(p, &Callbacks::processing_instruction);
+    XML_SetStartDoctypeDeclHandler(p, &Callbacks::doctype);
+    XML_SetEntityDeclHandler(p, &Callbacks::entity_decl);
+    XML_SetXmlDeclHandler(p, &Callbacks::xml_decl);
+    XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    pending_.clear();
+    queued_.clear();
+    pending_base_ = 0;
+    suspended_ = false;
+    parsing_ = false;
+    failed_ = false;
+    event_.reset();
+    depth_ = 0;
+    element_start_ = -1;
+    boundary_ = 0;
+    open_.clear();
+    building_ = Element{};
+    default_ns_.clear();
+    root_name_.clear();
+    root_ns_.clear();
+}
+
+void StreamParser::fail(ParseError error) {
+    if (failed_) return;
+    failed_ = true;
+    event_ = StreamEvent{StreamEvent::Kind::error, {}, {}, error};
+    XML_StopParser(expat_->p, XML_FALSE);
+}
+
+void StreamParser::emit(StreamEvent event) {
+    event_ = std::move(event);
+    XML_StopParser(expat_->p, XML_TRUE);
+}
+
+void StreamParser::feed(std::string_view bytes) {
+    if (failed_ || bytes.empty()) return;
+    // expat may hold a pointer into pending_ while suspended; never reallocate it under it.
+    (parsing_ ? queued_ : pending_).append(bytes);
+}
+
+std::size_t StreamParser::current_limit() const {
+    return depth_ == 0 ? limits_.max_header_bytes : limits_.max_element_bytes;
+}
+
+std::optional<StreamEvent> StreamParser::next() {
+    if (failed_) return std::nullopt;
+    XML_Status status;
+    if (suspended_) {
+        suspended_ = false;
+        status = XML_ResumeParser(expat_->p);
+    } else if (!parsing_ && (!pending_.empty() || !queued_.empty())) {
+        if (pending_.empty()) pending_.swap(queued_);
+        parsing_ = true;
+        status = XML_Parse(expat_->p, pending_.data(), static_cast<int>(pending_.size()), XML_FALSE);
+    } else {
+        return std::nullopt;
+    }
+
+    if (status == XML_STATUS_SUSPENDED) {
+        suspended_ = true;
+        return std::exchange(event_, std::nullopt);
+    }
+    if (status == XML_STATUS_ERROR) {
+        if (!failed_) {
+            failed_ = true;
+            auto code = XML_GetErrorCode(expat_->p);
+            ParseError e = code == XML_ERROR_UNBOUND_PREFIX       ? ParseError::bad_namespace_prefix
+                           : code == XML_ERROR_INCORRECT_ENCODING ? ParseError::unsupported_encoding
+                           : code == XML_ERROR_UNKNOWN_ENCODING   ? ParseError::unsupported_encoding
+                                                                  : ParseError::not_well_formed;
+            event_ = StreamEvent{StreamEvent::Kind::error, {}, {}, e};
+        }
+        return std::exchange(event_, std::nullopt);
+    }
+    // All queued bytes consumed. Anything expat holds back is an unfinished token or element:
+    // cut it off at the limit rather than wait for its end.
+    pending_base_ += static_cast<long long>(pending_.size());
+    pending_.clear();
+    parsing_ = false;
+    if (static_cast<std::size_t>(pending_base_ - boundary_) > current_limit()) {
+        failed_ = true;
+        return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::too_large};
+    }
+    if (event_) return std::exchange(event_, std::nullopt);
+    return std::nullopt;
+}
+
+std::string StreamParser::reset() {
+    std::string rest;
+    if (suspended_) {
+        XML_Index consumed = XML_GetCurrentByteIndex(expat_->p) + XML_GetCurrentByteCount(expat_->p);
+        auto offset = static_cast<std::size_t>(std::max<long long>(0, consumed - pending_base_));
+        if (offset < pending_.size()) rest = pending_.substr(offset);
+    } else if (!parsing_) {
+        rest = std::move(pending_);
+    }
+    rest += queued_;
+    create();
+    return rest;
+}
+
+}  // namespace starling::xml
