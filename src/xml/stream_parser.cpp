@@ -13,6 +13,8 @@ namespace {
 
 constexpr char separator = ' ';  // namespace URIs cannot contain a space
 constexpr std::string_view xml_ns = "http://www.w3.org/XML/1998/namespace";
+// An unfinished token this short is cheap to re-scan on every read; see may_complete_token().
+constexpr long long short_token_bytes = 32;
 
 struct QName {
     std::string_view uri;
@@ -98,6 +100,7 @@ struct StreamParser::Callbacks {
         if (s.failed_) return;
         std::size_t depth = s.depth_--;
         if (depth == 1) {
+            s.boundary_ = end_of_token(s);
             s.emit(StreamEvent{StreamEvent::Kind::closed, {}, {}});
         } else if (depth == 2) {
             XML_Index end = end_of_token(s);
@@ -174,9 +177,13 @@ void StreamParser::create() {
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
     pending_.clear();
     queued_.clear();
+    unparsed_.clear();
     pending_base_ = 0;
+    unparsed_base_ = 0;
+    token_start_ = 0;
+    token_scanned_ = 0;
+    token_quote_ = 0;
     suspended_ = false;
-    parsing_ = false;
     failed_ = false;
     event_.reset();
     depth_ = 0;
@@ -204,7 +211,8 @@ void StreamParser::emit(StreamEvent event) {
 void StreamParser::feed(std::string_view bytes) {
     if (failed_ || bytes.empty()) return;
     // expat may hold a pointer into pending_ while suspended; never reallocate it under it.
-    (parsing_ ? queued_ : pending_).append(bytes);
+    queued_.append(bytes);
+    unparsed_.append(bytes);
 }
 
 std::size_t StreamParser::current_limit() const {
@@ -212,58 +220,100 @@ std::size_t StreamParser::current_limit() const {
 }
 
 std::optional<StreamEvent> StreamParser::next() {
-    if (failed_) return std::nullopt;
-    XML_Status status;
-    if (suspended_) {
-        suspended_ = false;
-        status = XML_ResumeParser(expat_->p);
-    } else if (!parsing_ && (!pending_.empty() || !queued_.empty())) {
-        if (pending_.empty()) pending_.swap(queued_);
-        parsing_ = true;
-        status = XML_Parse(expat_->p, pending_.data(), static_cast<int>(pending_.size()), XML_FALSE);
-    } else {
-        return std::nullopt;
-    }
-
-    if (status == XML_STATUS_SUSPENDED) {
-        suspended_ = true;
-        return std::exchange(event_, std::nullopt);
-    }
-    if (status == XML_STATUS_ERROR) {
-        if (!failed_) {
-            failed_ = true;
-            auto code = XML_GetErrorCode(expat_->p);
-            ParseError e = code == XML_ERROR_UNBOUND_PREFIX       ? ParseError::bad_namespace_prefix
-                           : code == XML_ERROR_INCORRECT_ENCODING ? ParseError::unsupported_encoding
-                           : code == XML_ERROR_UNKNOWN_ENCODING   ? ParseError::unsupported_encoding
-                                                                  : ParseError::not_well_formed;
-            event_ = StreamEvent{StreamEvent::Kind::error, {}, {}, e};
+    while (!failed_) {
+        XML_Status status;
+        if (suspended_) {
+            suspended_ = false;
+            status = XML_ResumeParser(expat_->p);
+        } else if (!queued_.empty()) {
+            // expat is done with pending_ (it copies an unfinished token into its own buffer).
+            pending_.swap(queued_);
+            unparsed_.erase(0, static_cast<std::size_t>(boundary_ - unparsed_base_));
+            unparsed_base_ = boundary_;
+            if (!may_complete_token()) {
+                failed_ = true;
+                return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::restricted_xml};
+            }
+            status = XML_Parse(expat_->p, pending_.data(), static_cast<int>(pending_.size()), XML_FALSE);
+        } else {
+            return std::nullopt;
         }
-        return std::exchange(event_, std::nullopt);
+
+        if (status == XML_STATUS_SUSPENDED) {
+            suspended_ = true;
+            return std::exchange(event_, std::nullopt);
+        }
+        if (status == XML_STATUS_ERROR) {
+            if (!failed_) {
+                failed_ = true;
+                auto code = XML_GetErrorCode(expat_->p);
+                ParseError e = code == XML_ERROR_UNBOUND_PREFIX       ? ParseError::bad_namespace_prefix
+                               : code == XML_ERROR_INCORRECT_ENCODING ? ParseError::unsupported_encoding
+                               : code == XML_ERROR_UNKNOWN_ENCODING   ? ParseError::unsupported_encoding
+                                                                      : ParseError::not_well_formed;
+                event_ = StreamEvent{StreamEvent::Kind::error, {}, {}, e};
+            }
+            return std::exchange(event_, std::nullopt);
+        }
+        // All of pending_ consumed. Anything expat holds back is an unfinished token or
+        // element: cut it off at the limit rather than wait for its end.
+        pending_base_ += static_cast<long long>(pending_.size());
+        pending_.clear();
+        if (pending_.capacity() > 16 * 1024) std::string{}.swap(pending_);  // idle sessions stay small
+        // Outside a handler this is where expat's unfinished token starts (the end of the
+        // input if there is none); it stays put while expat defers.
+        if (XML_Index start = XML_GetCurrentByteIndex(expat_->p); start >= 0 && start != token_start_) {
+            token_start_ = start;
+            token_scanned_ = start;
+            token_quote_ = 0;
+        }
+        if (static_cast<std::size_t>(pending_base_ - boundary_) > current_limit()) {
+            failed_ = true;
+            return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::too_large};
+        }
+        if (event_) return std::exchange(event_, std::nullopt);
+        // Bytes fed while expat was suspended are parsed before reporting "nothing yet".
     }
-    // All queued bytes consumed. Anything expat holds back is an unfinished token or element:
-    // cut it off at the limit rather than wait for its end.
-    pending_base_ += static_cast<long long>(pending_.size());
-    pending_.clear();
-    parsing_ = false;
-    if (static_cast<std::size_t>(pending_base_ - boundary_) > current_limit()) {
-        failed_ = true;
-        return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::too_large};
-    }
-    if (event_) return std::exchange(event_, std::nullopt);
     return std::nullopt;
 }
 
-std::string StreamParser::reset() {
-    std::string rest;
-    if (suspended_) {
-        XML_Index consumed = XML_GetCurrentByteIndex(expat_->p) + XML_GetCurrentByteCount(expat_->p);
-        auto offset = static_cast<std::size_t>(std::max<long long>(0, consumed - pending_base_));
-        if (offset < pending_.size()) rest = pending_.substr(offset);
-    } else if (!parsing_) {
-        rest = std::move(pending_);
+// Expat >= 2.6 (and Debian's 2.5.0 backport) re-parses an unfinished token only once the bytes
+// buffered for it have doubled, so that a token fed a byte at a time costs linear time, not
+// quadratic. Left at that, a stanza whose last bytes arrive in a small read stays unreported
+// until more bytes come, and the client may send none. So deferral is switched off for a
+// chunk that may complete the token: always for a short token (cheap to re-scan), and for a
+// long one when a '>' or ';' arrives outside quotes, which ends a tag or a reference or makes
+// it an error. Each byte is scanned here once. Returns false for a comment or processing
+// instruction, refused (RFC 6120 §11.1) before expat sees its end, which could be far away.
+bool StreamParser::may_complete_token() {
+    long long end = unparsed_base_ + static_cast<long long>(unparsed_.size());
+    bool eager = depth_ == 0 || token_start_ < unparsed_base_ ||
+                 pending_base_ - token_start_ <= short_token_bytes;
+    if (eager) {
+        XML_SetReparseDeferralEnabled(expat_->p, XML_FALSE);
+        return true;
     }
-    rest += queued_;
+    std::string_view token = std::string_view(unparsed_).substr(static_cast<std::size_t>(token_start_ - unparsed_base_));
+    if (token.starts_with("<?") || token.starts_with("<!--")) return false;
+    bool may_end = false;
+    for (; token_scanned_ < end; ++token_scanned_) {
+        char c = unparsed_[static_cast<std::size_t>(token_scanned_ - unparsed_base_)];
+        if (token_quote_) {
+            if (c == token_quote_) token_quote_ = 0;
+        } else if (c == '\'' || c == '"') {
+            token_quote_ = c;
+        } else if (c == '>' || c == ';') {
+            may_end = true;
+        }
+    }
+    XML_SetReparseDeferralEnabled(expat_->p, may_end ? XML_FALSE : XML_TRUE);
+    return true;
+}
+
+// Everything after the last event or whitespace between stanzas: the next stream's first
+// bytes (after SASL) or bytes to discard (after STARTTLS, RFC 6120 §5.3.3).
+std::string StreamParser::reset() {
+    std::string rest = unparsed_.substr(static_cast<std::size_t>(boundary_ - unparsed_base_));
     create();
     return rest;
 }

@@ -66,15 +66,20 @@ private:
     void fail(ParseError error);
     void emit(StreamEvent event);
     std::size_t current_limit() const;
+    bool may_complete_token();
 
     ParserLimits limits_;
     struct ExpatParser;
     std::unique_ptr<ExpatParser> expat_;
     std::string pending_;           // bytes handed to expat and not yet fully parsed
-    std::string queued_;            // bytes fed while expat still works on pending_
+    std::string queued_;            // bytes fed and not yet handed to expat
+    std::string unparsed_;          // bytes fed from unparsed_base_ on, returned by reset()
     long long pending_base_ = 0;    // expat byte index of pending_[0]
+    long long unparsed_base_ = 0;   // expat byte index of unparsed_[0]
+    long long token_start_ = 0;     // expat byte index where its unfinished token starts
+    long long token_scanned_ = 0;   // may_complete_token() has looked at bytes before this
+    char token_quote_ = 0;          // the quote open at token_scanned_, 0 if none
     bool suspended_ = false;        // expat stopped after an event, mid-buffer
-    bool parsing_ = false;          // expat has pending_ and has not finished it
     bool failed_ = false;
     std::optional<StreamEvent> event_;
     std::size_t depth_ = 0;
