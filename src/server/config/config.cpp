@@ -66,7 +66,17 @@ const OptionSet<LimitsSection>& limits_options() {
 
 const OptionSet<SaslSection>& sasl_options() {
     static const auto set = OptionSet<SaslSection>{}
-        .add("allow_plain", &SaslSection::allow_plain, "Offer PLAIN (only ever over TLS)")
+        .add("mechanisms", &SaslSection::mechanisms,
+             "SASL mechanisms to offer, in order of preference (-PLUS and PLAIN only ever over TLS)",
+             std::function([](const std::vector<std::string>& list) -> std::string {
+                 static const char* known[] = {"SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS",
+                                               "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1", "PLAIN"};
+                 if (list.empty()) return "must name at least one mechanism";
+                 for (const auto& m : list)
+                     if (std::find(std::begin(known), std::end(known), m) == std::end(known))
+                         return "unknown mechanism \"" + m + "\"";
+                 return "";
+             }))
         .add("scram_iterations", &SaslSection::scram_iterations, "PBKDF2 iterations for newly set passwords",
              std::function([](const std::uint32_t& n) -> std::string { return n < 4096 ? "must be at least 4096" : ""; }))
         .add("max_failures_per_stream", &SaslSection::max_failures_per_stream,

@@ -50,7 +50,9 @@ struct LimitsSection {
 };
 
 struct SaslSection {
-    bool allow_plain = true;
+    // Offered in this order where the connection allows (-PLUS needs TLS, PLAIN needs TLS).
+    std::vector<std::string> mechanisms = {"SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256",
+                                           "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-1",   "PLAIN"};
     std::uint32_t scram_iterations = 4096;
     std::uint32_t max_failures_per_stream = 3;
     std::uint32_t failures_before_delay = 5;

@@ -32,8 +32,6 @@ std::optional<std::string> account_name(std::string_view authcid, const xmpp::Ji
     return name;
 }
 
-constexpr ScramHash all_hashes[] = {ScramHash::sha512, ScramHash::sha256, ScramHash::sha1};
-
 xml::Element sasl_element(std::string_view name, std::string_view payload_b64 = {}) {
     xml::Element e{std::string(name), std::string(ns::sasl)};
     if (!payload_b64.empty()) e.add_text(payload_b64);
@@ -62,17 +60,19 @@ void C2sStream::on_starttls() {
     state_ = State::wait_header;
 }
 
+bool C2sStream::offers(std::string_view mechanism) const {
+    const auto& allowed = server_.config().sasl.mechanisms;
+    if (std::find(allowed.begin(), allowed.end(), mechanism) == allowed.end()) return false;
+    // RFC 6120 §13.8.3: PLAIN only where TLS protects the password; -PLUS needs TLS to bind to.
+    if (mechanism == "PLAIN") return channel_->is_secure();
+    if (mechanism.ends_with("-PLUS")) return !channel_->channel_bindings().empty();
+    return true;
+}
+
 xml::Element C2sStream::mechanisms() const {
     xml::Element m{"mechanisms", std::string(ns::sasl)};
-    auto bindings = channel_->channel_bindings();
-    for (ScramHash h : all_hashes) {
-        if (!bindings.empty())
-            m.add_child("mechanism", std::string(ns::sasl)).add_text(xmpp::sasl::scram_mechanism_name(h, true));
-        m.add_child("mechanism", std::string(ns::sasl)).add_text(xmpp::sasl::scram_mechanism_name(h, false));
-    }
-    // RFC 6120 §13.8.3: PLAIN only where the password is protected by TLS.
-    if (channel_->is_secure() && server_.config().sasl.allow_plain)
-        m.add_child("mechanism", std::string(ns::sasl)).add_text("PLAIN");
+    for (const auto& name : server_.config().sasl.mechanisms)
+        if (offers(name)) m.add_child("mechanism", std::string(ns::sasl)).add_text(name);
     return m;
 }
 
@@ -83,7 +83,8 @@ Task<void> C2sStream::sasl_failure(SaslCondition condition, std::string_view acc
     // try each -PLUS variant with tls-unique before falling back, and must get that far.
     bool guess = !account.empty() &&
                  (condition == SaslCondition::not_authorized || condition == SaslCondition::invalid_authzid);
-    if (!guess) log::info("{} authentication refused ({})", log_prefix(), xmpp::sasl::to_string(condition));
+    if (!guess)
+        log::info("{} authentication with {} refused ({})", log_prefix(), mechanism_, xmpp::sasl::to_string(condition));
     if (guess) {
         ++sasl_failures_;
         auto delay = server_.auth_throttle().failure(channel_->remote_address(), account);
@@ -110,12 +111,12 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
     if (!channel_->is_secure() && cfg.c2s.require_encryption)
         co_return co_await sasl_failure(SaslCondition::encryption_required);
     std::string_view mechanism = auth.attribute("mechanism");
+    mechanism_ = mechanism.substr(0, 32);
     auto initial = decode_sasl(auth);
     if (!initial) co_return co_await sasl_failure(SaslCondition::incorrect_encoding);
 
+    if (!offers(mechanism)) co_return co_await sasl_failure(SaslCondition::invalid_mechanism);
     if (mechanism == "PLAIN") {
-        if (!channel_->is_secure() || !cfg.sasl.allow_plain)
-            co_return co_await sasl_failure(SaslCondition::invalid_mechanism);
         auto plain = xmpp::sasl::parse_plain(*initial);
         if (!plain) co_return co_await sasl_failure(plain.error());
         auto username = account_name(plain->authcid, server_.domain());
@@ -140,8 +141,12 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
 
     auto scram = xmpp::sasl::parse_scram_mechanism(mechanism);
     auto bindings = channel_->channel_bindings();
-    if (!scram || (scram->plus && bindings.empty())) co_return co_await sasl_failure(SaslCondition::invalid_mechanism);
-    scram_ = std::make_unique<xmpp::sasl::ScramServer>(scram->hash, scram->plus, !bindings.empty(), bindings);
+    if (!scram) co_return co_await sasl_failure(SaslCondition::invalid_mechanism);
+    // RFC 5802 §6: 'y' from the client is a downgrade only if we did offer a -PLUS variant.
+    const auto& allowed = cfg.sasl.mechanisms;
+    bool plus_offered = std::any_of(allowed.begin(), allowed.end(),
+                                    [&](const std::string& m) { return m.ends_with("-PLUS") && offers(m); });
+    scram_ = std::make_unique<xmpp::sasl::ScramServer>(scram->hash, scram->plus, plus_offered, bindings);
     scram_hash_ = scram->hash;
     if (initial->empty()) {
         // RFC 6120 §6.4.2: no initial response; ask for it with an empty challenge.
@@ -188,7 +193,8 @@ void C2sStream::sasl_success(std::string username, std::string server_final) {
     username_ = std::move(username);
     // RFC 6120 §6.4.6: additional data with success carries the SCRAM server signature.
     channel_->write(sasl_element("success", server_final.empty() ? std::string_view{} : base64::encode(server_final)));
-    log::info("{} authenticated as {} ({})", log_prefix(), username_, channel_->security_description());
+    log::info("{} authenticated as {} with {} over {}", log_prefix(), username_, mechanism_,
+              channel_->security_description());
     if (preauth_slot_) server_.preauth_limiter().release(channel_->remote_address());
     preauth_slot_ = false;
     const auto& cfg = server_.config();

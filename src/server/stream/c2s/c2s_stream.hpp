@@ -55,6 +55,7 @@ private:
     Task<void> sasl_failure(xmpp::sasl::SaslCondition condition, std::string_view account = {});
     void sasl_success(std::string username, std::string server_final);
     xml::Element mechanisms() const;
+    bool offers(std::string_view mechanism) const;
 
     // Binding and stanzas (c2s_session.cpp)
     Task<void> on_bind(xmpp::Stanza iq);
@@ -77,6 +78,7 @@ private:
     // SASL exchange in progress
     std::unique_ptr<xmpp::sasl::ScramServer> scram_;
     std::string scram_username_;
+    std::string mechanism_;
     xmpp::sasl::ScramHash scram_hash_ = xmpp::sasl::ScramHash::sha256;
     std::uint32_t sasl_failures_ = 0;
 };
