@@ -115,6 +115,15 @@ void Server::listen(ShardContext& shard, const std::string& address, std::uint16
     auto ip = asio::ip::make_address(address, ec);
     if (ec) throw std::runtime_error("c2s.interfaces: \"" + address + "\" is not an IP address");
     tcp::endpoint endpoint{ip, port};
+    if (shard.index == 0) {
+        // SO_REUSEPORT would let a second server (same user) share the port and silently take
+        // half the connections; a plain bind first proves the port is ours.
+        tcp::acceptor probe{shards_->at(0).context()};
+        probe.open(endpoint.protocol(), ec);
+        if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) probe.bind(endpoint, ec);
+        if (ec) throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
+    }
     auto acceptor = std::make_shared<tcp::acceptor>(shards_->at(shard.index).context());
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);

@@ -106,7 +106,8 @@ direct_tls_port = {self.tls_port}
 
 @pytest.fixture
 def make_server(tmp_path):
-    """Factory: make_server(**config) → a started Server, stopped after the test."""
+    """Factory: make_server(**config) → a configured Server (not started: add accounts,
+    then call start()); every one is stopped after the test."""
     servers = []
 
     def make(**kwargs):

@@ -45,6 +45,10 @@ std::optional<std::string> decode_sasl(const xml::Element& e) {
     return base64::decode(text);
 }
 
+// RFC 6120 §6.4.2: an <auth/> with no character data has no initial response (the server
+// then sends an empty challenge); '=' is an initial response of zero length.
+bool has_initial_response(const xml::Element& auth) { return !auth.text().empty(); }
+
 }  // namespace
 
 void C2sStream::on_starttls() {
@@ -78,6 +82,7 @@ xml::Element C2sStream::mechanisms() const {
 
 Task<void> C2sStream::sasl_failure(SaslCondition condition, std::string_view account) {
     scram_.reset();
+    awaiting_plain_ = false;
     // Only a wrong credential for a named account is a guess worth counting (RFC 6120
     // §6.4.5). A mechanism or channel-binding mismatch is not: clients such as slixmpp
     // try each -PLUS variant with tls-unique before falling back, and must get that far.
@@ -107,7 +112,10 @@ Task<void> C2sStream::sasl_failure(SaslCondition condition, std::string_view acc
 
 Task<void> C2sStream::on_auth(const xml::Element& auth) {
     const auto& cfg = server_.config();
-    if (scram_) co_return co_await sasl_failure(SaslCondition::aborted);  // a new <auth/> aborts the old
+    if (scram_ || awaiting_plain_) {  // a new <auth/> aborts the exchange under way
+        awaiting_plain_ = false;
+        co_return co_await sasl_failure(SaslCondition::aborted);
+    }
     if (!channel_->is_secure() && cfg.c2s.require_encryption)
         co_return co_await sasl_failure(SaslCondition::encryption_required);
     std::string_view mechanism = auth.attribute("mechanism");
@@ -117,26 +125,12 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
 
     if (!offers(mechanism)) co_return co_await sasl_failure(SaslCondition::invalid_mechanism);
     if (mechanism == "PLAIN") {
-        auto plain = xmpp::sasl::parse_plain(*initial);
-        if (!plain) co_return co_await sasl_failure(plain.error());
-        auto username = account_name(plain->authcid, server_.domain());
-        auto password = xmpp::precis::opaque_string(plain->password);
-        if (!username || !password) co_return co_await sasl_failure(SaslCondition::not_authorized, plain->authcid);
-        if (!plain->authzid.empty() && plain->authzid != *username + "@" + server_.domain().str())
-            co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
-        // Checking a password means PBKDF2: done on the storage thread, never on a shard.
-        std::string user = *username, pass = *password;
-        auto verify = [user, pass](storage::Database& db) {
-            auto creds = storage::AccountStore{db}.credentials(user, ScramHash::sha256);
-            if (!creds) return false;
-            auto derived = xmpp::sasl::derive_scram_credentials(ScramHash::sha256, pass, creds->salt, creds->iterations);
-            return derived.stored_key == creds->stored_key;
-        };
-        bool ok = co_await server_.storage().run(std::move(verify));
-        if (state_ == State::closing) co_return;
-        if (!ok) co_return co_await sasl_failure(SaslCondition::not_authorized, user);
-        sasl_success(user, {});
-        co_return;
+        if (!has_initial_response(auth)) {
+            awaiting_plain_ = true;
+            channel_->write(sasl_element("challenge", "="));
+            co_return;
+        }
+        co_return co_await plain_login(*initial);
     }
 
     auto scram = xmpp::sasl::parse_scram_mechanism(mechanism);
@@ -148,12 +142,34 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
                                     [&](const std::string& m) { return m.ends_with("-PLUS") && offers(m); });
     scram_ = std::make_unique<xmpp::sasl::ScramServer>(scram->hash, scram->plus, plus_offered, bindings);
     scram_hash_ = scram->hash;
-    if (initial->empty()) {
+    if (!has_initial_response(auth)) {
         // RFC 6120 §6.4.2: no initial response; ask for it with an empty challenge.
         channel_->write(sasl_element("challenge", "="));
         co_return;
     }
     co_await scram_client_first(*initial);
+}
+
+Task<void> C2sStream::plain_login(const std::string& message) {
+    auto plain = xmpp::sasl::parse_plain(message);
+    if (!plain) co_return co_await sasl_failure(plain.error());
+    auto username = account_name(plain->authcid, server_.domain());
+    auto password = xmpp::precis::opaque_string(plain->password);
+    if (!username || !password) co_return co_await sasl_failure(SaslCondition::not_authorized, plain->authcid);
+    if (!plain->authzid.empty() && plain->authzid != *username + "@" + server_.domain().str())
+        co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
+    // Checking a password means PBKDF2: done on the storage thread, never on a shard.
+    std::string user = *username, pass = *password;
+    auto verify = [user, pass](storage::Database& db) {
+        auto creds = storage::AccountStore{db}.credentials(user, ScramHash::sha256);
+        if (!creds) return false;
+        auto derived = xmpp::sasl::derive_scram_credentials(ScramHash::sha256, pass, creds->salt, creds->iterations);
+        return derived.stored_key == creds->stored_key;
+    };
+    bool ok = co_await server_.storage().run(std::move(verify));
+    if (state_ == State::closing) co_return;
+    if (!ok) co_return co_await sasl_failure(SaslCondition::not_authorized, user);
+    sasl_success(user, {});
 }
 
 Task<void> C2sStream::scram_client_first(const std::string& message) {
@@ -178,8 +194,13 @@ Task<void> C2sStream::scram_client_first(const std::string& message) {
 }
 
 Task<void> C2sStream::on_sasl_response(const xml::Element& response) {
-    if (!scram_) co_return co_await sasl_failure(SaslCondition::malformed_request);
     auto message = decode_sasl(response);
+    if (awaiting_plain_) {
+        awaiting_plain_ = false;
+        if (!message) co_return co_await sasl_failure(SaslCondition::incorrect_encoding);
+        co_return co_await plain_login(*message);
+    }
+    if (!scram_) co_return co_await sasl_failure(SaslCondition::malformed_request);
     if (!message) co_return co_await sasl_failure(SaslCondition::incorrect_encoding, scram_username_);
     if (scram_username_.empty()) co_return co_await scram_client_first(*message);
     auto final = scram_->client_final(*message);

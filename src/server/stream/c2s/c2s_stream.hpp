@@ -52,6 +52,7 @@ private:
     Task<void> on_auth(const xml::Element& auth);
     Task<void> on_sasl_response(const xml::Element& response);
     Task<void> scram_client_first(const std::string& message);
+    Task<void> plain_login(const std::string& message);
     Task<void> sasl_failure(xmpp::sasl::SaslCondition condition, std::string_view account = {});
     void sasl_success(std::string username, std::string server_final);
     xml::Element mechanisms() const;
@@ -79,6 +80,7 @@ private:
     std::unique_ptr<xmpp::sasl::ScramServer> scram_;
     std::string scram_username_;
     std::string mechanism_;
+    bool awaiting_plain_ = false;
     xmpp::sasl::ScramHash scram_hash_ = xmpp::sasl::ScramHash::sha256;
     std::uint32_t sasl_failures_ = 0;
 };
