@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--sessions", type=int, default=2000)
     ap.add_argument("--binary", default=str(ROOT / "build/src/apps/starling/starling"))
     ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--settle", type=float, default=12,
+                    help="seconds idle before measuring (parsers are released after 10 s)")
     ap.add_argument("--wrap", default="", help="command to run the server under, e.g. heaptrack")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -127,7 +129,7 @@ max_preauth_per_ip = 100000
             async def run():
                 await open_all(port, args.sessions, password, holders2)
                 took = time.monotonic() - start
-                await asyncio.sleep(2)
+                await asyncio.sleep(args.settle)
                 after = rss_kib(server.pid)
                 print(f"sessions={args.sessions} shards={args.shards} connect_time={took:.1f}s "
                       f"rss_before={before} KiB rss_after={after} KiB "

@@ -3,6 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "net/tls_context.hpp"
 
 namespace starling::net {
@@ -18,14 +21,50 @@ std::string take_openssl_error() {
 }
 }  // namespace
 
-TlsSession::TlsSession(const TlsContext& context) : context_{context} {
+// One BIO for both directions: reads consume TlsSession::input_, writes append to output_.
+struct TlsSession::Bio {
+    static TlsSession& session(BIO* b) { return *static_cast<TlsSession*>(BIO_get_data(b)); }
+
+    static int write(BIO* b, const char* data, int len) {
+        session(b).output_.append(data, static_cast<std::size_t>(len));
+        return len;
+    }
+    static int read(BIO* b, char* data, int len) {
+        auto& in = session(b).input_;
+        BIO_clear_retry_flags(b);
+        if (in.empty()) {
+            BIO_set_retry_read(b);  // no more bytes yet: not end of file
+            return -1;
+        }
+        auto n = std::min(in.size(), static_cast<std::size_t>(len));
+        std::memcpy(data, in.data(), n);
+        in.remove_prefix(n);
+        return static_cast<int>(n);
+    }
+    static long ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+    static int create(BIO* b) {
+        BIO_set_init(b, 1);
+        return 1;
+    }
+
+    static BIO_METHOD* method() {
+        static BIO_METHOD* m = [] {
+            BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "starling-tls");
+            BIO_meth_set_write(bm, &write);
+            BIO_meth_set_read(bm, &read);
+            BIO_meth_set_ctrl(bm, &ctrl);
+            BIO_meth_set_create(bm, &create);
+            return bm;
+        }();
+        return m;
+    }
+};
+
+TlsSession::TlsSession(const TlsContext& context, std::string& output) : output_{output}, context_{context} {
     ssl_ = SSL_new(context.native());
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    // Reading an empty memory BIO means "wait for more", not end of file.
-    BIO_set_mem_eof_return(in, -1);
-    BIO_set_mem_eof_return(out, -1);
-    SSL_set_bio(ssl_, in, out);
+    BIO* bio = BIO_new(Bio::method());
+    BIO_set_data(bio, this);
+    SSL_set_bio(ssl_, bio, bio);  // one reference, used both ways
     SSL_set_accept_state(ssl_);
 }
 
@@ -34,7 +73,13 @@ TlsSession::~TlsSession() {
 }
 
 TlsSession::Status TlsSession::feed(std::string_view ciphertext, std::string& plaintext) {
-    if (!ciphertext.empty()) BIO_write(SSL_get_rbio(ssl_), ciphertext.data(), static_cast<int>(ciphertext.size()));
+    input_ = ciphertext;
+    Status status = drain(plaintext);
+    input_ = {};  // never keep a view of the caller's buffer
+    return status;
+}
+
+TlsSession::Status TlsSession::drain(std::string& plaintext) {
     char buf[16 * 1024];
     for (;;) {
         int n = SSL_read(ssl_, buf, sizeof buf);
@@ -65,19 +110,6 @@ bool TlsSession::write(std::string_view plaintext) {
 void TlsSession::shutdown() {
     if (SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
 }
-
-void TlsSession::take_output(std::string& out) {
-    BIO* wbio = SSL_get_wbio(ssl_);
-    char* data = nullptr;
-    long len = BIO_get_mem_data(wbio, &data);
-    if (len > 0) {
-        out.append(data, static_cast<std::size_t>(len));
-        // Reset rather than read: drops the bytes and frees nothing we need again soon.
-        (void)BIO_reset(wbio);
-    }
-}
-
-bool TlsSession::has_output() const { return BIO_ctrl_pending(SSL_get_wbio(ssl_)) > 0; }
 
 bool TlsSession::handshake_done() const { return SSL_is_init_finished(ssl_); }
 

@@ -1,8 +1,10 @@
 #pragma once
-// TlsSession: one server-side TLS connection as a pure state machine over memory BIOs.
-// Ciphertext goes in with feed(), plaintext comes out of read(); plaintext goes in with
-// write(), ciphertext comes out of take_output(). It does no I/O itself, so the caller's
-// coroutine owns the socket, the session can move between executors, and it works for any
+// TlsSession: one server-side TLS connection as a pure state machine. Ciphertext goes in
+// with feed() and plaintext comes out; plaintext goes in with write() and the records are
+// appended to the caller's output buffer. Its BIO reads straight from the bytes handed to
+// feed() and writes straight into that buffer, so there are no BIO buffers to copy through
+// or to keep allocated while the connection is idle. It does no I/O itself: the caller's
+// coroutine owns the socket, the session can move between executors, and it works over any
 // byte transport. Owned by one connection, on that connection's shard.
 #include <string>
 #include <string_view>
@@ -17,7 +19,9 @@ class TlsContext;
 
 class TlsSession {
 public:
-    explicit TlsSession(const TlsContext& context);
+    // Records are appended to `output` (the connection's outbound buffer), which must
+    // outlive the session.
+    TlsSession(const TlsContext& context, std::string& output);
     ~TlsSession();
     TlsSession(const TlsSession&) = delete;
     TlsSession& operator=(const TlsSession&) = delete;
@@ -26,13 +30,10 @@ public:
     // Hands received ciphertext to TLS and appends any plaintext it yields to `plaintext`.
     // Drives the handshake too. `closed`: the peer sent close_notify.
     Status feed(std::string_view ciphertext, std::string& plaintext);
-    // Encrypts plaintext; the records are in take_output().
+    // Encrypts plaintext into the output buffer.
     bool write(std::string_view plaintext);
-    // Sends close_notify (into the output).
+    // Appends close_notify to the output buffer.
     void shutdown();
-    // Ciphertext waiting to be sent, appended to `out`.
-    void take_output(std::string& out);
-    bool has_output() const;
 
     bool handshake_done() const;
     std::string error() const { return error_; }
@@ -43,7 +44,11 @@ public:
     xmpp::sasl::ChannelBindings channel_bindings() const;
 
 private:
+    struct Bio;
+    Status drain(std::string& plaintext);
     ssl_st* ssl_ = nullptr;
+    std::string& output_;
+    std::string_view input_;
     const TlsContext& context_;
     std::string error_;
 };

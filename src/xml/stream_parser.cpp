@@ -1,5 +1,7 @@
 #include "xml/stream_parser.hpp"
 
+#include "xml/writer.hpp"
+
 #include <expat.h>
 
 #include <algorithm>
@@ -19,13 +21,20 @@ constexpr long long short_token_bytes = 32;
 struct QName {
     std::string_view uri;
     std::string_view local;
+    std::string_view prefix;
 };
 
+// expat with namespace triplets: "uri local prefix", "uri local" or "local".
 QName split(const XML_Char* name) {
     std::string_view s{name};
     auto sp = s.find(separator);
-    if (sp == std::string_view::npos) return {{}, s};
-    return {s.substr(0, sp), s.substr(sp + 1)};
+    if (sp == std::string_view::npos) return {{}, s, {}};
+    QName q{s.substr(0, sp), s.substr(sp + 1), {}};
+    if (auto sp2 = q.local.find(separator); sp2 != std::string_view::npos) {
+        q.prefix = q.local.substr(sp2 + 1);
+        q.local = q.local.substr(0, sp2);
+    }
+    return q;
 }
 
 std::string attribute_name(const XML_Char* raw) {
@@ -78,9 +87,11 @@ struct StreamParser::Callbacks {
         if (s.depth_ == 1) {
             if (static_cast<std::size_t>(end_of_token(s)) > s.limits_.max_header_bytes + static_cast<std::size_t>(s.boundary_))
                 return s.fail(ParseError::too_large);
+            s.boundary_ = end_of_token(s);
+            if (s.reviving_) return;  // the stand-in header of a released parser
             s.root_name_ = element.name();
             s.root_ns_ = element.xmlns();
-            s.boundary_ = end_of_token(s);
+            s.root_qname_ = q.prefix.empty() ? std::string(q.local) : std::string(q.prefix) + ":" + std::string(q.local);
             s.emit(StreamEvent{StreamEvent::Kind::opened, std::move(element), s.default_ns_});
             return;
         }
@@ -136,7 +147,9 @@ struct StreamParser::Callbacks {
 
     static void namespace_start(void* data, const XML_Char* prefix, const XML_Char* uri) {
         StreamParser& s = self(data);
-        if (s.depth_ == 0 && prefix == nullptr) s.default_ns_ = uri ? uri : "";
+        if (s.depth_ != 0 || s.reviving_) return;
+        if (prefix == nullptr) s.default_ns_ = uri ? uri : "";
+        s.root_declarations_.push_back({prefix ? prefix : "", uri ? uri : ""});
     }
 
     // RFC 6120 §11.1: no comments, PIs, DTDs or entity declarations, ever.
@@ -160,10 +173,11 @@ struct StreamParser::Callbacks {
 StreamParser::StreamParser(ParserLimits limits) : limits_{limits} { create(); }
 StreamParser::~StreamParser() = default;
 
-void StreamParser::create() {
+void StreamParser::make_expat() {
     expat_ = std::make_unique<ExpatParser>();
     XML_Parser p = XML_ParserCreateNS("UTF-8", separator);
     expat_->p = p;
+    XML_SetReturnNSTriplet(p, XML_TRUE);
     XML_SetUserData(p, this);
     XML_SetElementHandler(p, &Callbacks::start, &Callbacks::end);
     XML_SetCharacterDataHandler(p, &Callbacks::characters);
@@ -175,6 +189,13 @@ void StreamParser::create() {
     XML_SetEntityDeclHandler(p, &Callbacks::entity_decl);
     XML_SetXmlDeclHandler(p, &Callbacks::xml_decl);
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+void StreamParser::create() {
+    make_expat();
+    root_declarations_.clear();
+    root_qname_.clear();
+    reviving_ = false;
     pending_.clear();
     queued_.clear();
     unparsed_.clear();
@@ -219,7 +240,45 @@ std::size_t StreamParser::current_limit() const {
     return depth_ == 0 ? limits_.max_header_bytes : limits_.max_element_bytes;
 }
 
+bool StreamParser::release() {
+    if (!expat_ || failed_ || suspended_ || depth_ != 1 || !queued_.empty() || !pending_.empty() ||
+        boundary_ != pending_base_)
+        return false;
+    expat_.reset();
+    std::string{}.swap(pending_);
+    std::string{}.swap(queued_);
+    std::string{}.swap(unparsed_);
+    unparsed_base_ = boundary_;
+    building_ = Element{};
+    open_ = {};
+    return true;
+}
+
+// A released parser is rebuilt in the state it was in: inside the root element, with the
+// root's namespace declarations in scope. A stand-in header re-creates them; byte indexes
+// then continue from its end.
+void StreamParser::revive() {
+    make_expat();
+    std::string header = "<" + root_qname_;
+    for (const auto& [prefix, uri] : root_declarations_) {
+        header += prefix.empty() ? " xmlns='" : " xmlns:" + prefix + "='";
+        escape_attribute(header, uri);
+        header += '\'';
+    }
+    header += '>';
+    depth_ = 0;
+    boundary_ = 0;
+    reviving_ = true;
+    XML_Parse(expat_->p, header.data(), static_cast<int>(header.size()), XML_FALSE);
+    reviving_ = false;
+    auto end = static_cast<long long>(header.size());
+    pending_base_ = unparsed_base_ = boundary_ = token_start_ = token_scanned_ = end;
+    token_quote_ = 0;
+    element_start_ = -1;
+}
+
 std::optional<StreamEvent> StreamParser::next() {
+    if (!expat_ && !queued_.empty() && !failed_) revive();
     while (!failed_) {
         XML_Status status;
         if (suspended_) {

@@ -52,6 +52,10 @@ public:
     // The next event, or nullopt when the queued bytes are used up. After an error event the
     // parser stays failed until reset().
     std::optional<StreamEvent> next();
+    // Frees expat's state (several KiB) while the stream sits between elements with nothing
+    // buffered, for idle connections; the next feed() brings it back. False if busy.
+    bool release();
+    bool released() const { return expat_ == nullptr; }
     // Starts a new stream (RFC 6120 §4.3.3 restart) and returns the bytes queued but not yet
     // parsed, which belong to the new stream or, after STARTTLS, must be discarded.
     std::string reset();
@@ -63,6 +67,8 @@ public:
 private:
     struct Callbacks;
     void create();
+    void make_expat();
+    void revive();
     void fail(ParseError error);
     void emit(StreamEvent event);
     std::size_t current_limit() const;
@@ -86,6 +92,12 @@ private:
     long long element_start_ = -1;  // byte index where the current top-level element began
     long long boundary_ = 0;        // byte index up to which everything is accounted for
     std::string root_name_, root_ns_;
+    std::string root_qname_;  // as written, e.g. "stream:stream"
+    struct Declaration {
+        std::string prefix, uri;
+    };
+    std::vector<Declaration> root_declarations_;
+    bool reviving_ = false;
     std::vector<Element*> open_;    // the element being built and its open ancestors
     Element building_;
     std::string default_ns_;

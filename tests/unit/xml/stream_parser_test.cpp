@@ -851,3 +851,73 @@ TEST(StreamParser, text_split_across_feeds_is_one_text_node) {
 
 }  // namespace
 }  // namespace starling::xml
+
+namespace starling::xml {
+namespace {
+
+// A parser released between stanzas (idle connections) must behave as if it never was.
+std::vector<std::string> events_with_release_between(const std::vector<std::string_view>& chunks) {
+    StreamParser parser;
+    std::vector<std::string> out;
+    for (auto chunk : chunks) {
+        parser.feed(chunk);
+        append_drained(parser, out);
+        parser.release();
+    }
+    return out;
+}
+
+TEST(StreamParser, released_parser_yields_the_same_events_as_one_that_never_was) {
+    std::vector<std::string_view> chunks = {
+        header,
+        "<message to='a@b'><body>one</body></message>",
+        " ",
+        "<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>",
+        "<stream:error><x xmlns='urn:x'/></stream:error>",
+        "</stream:stream>",
+    };
+    std::string whole;
+    for (auto c : chunks) whole += c;
+    EXPECT_EQ(events_with_release_between(chunks), parse_in_one_piece(whole));
+}
+
+TEST(StreamParser, release_frees_the_parser_only_between_elements) {
+    StreamParser parser;
+    parser.feed(header);
+    drain(parser);
+    parser.feed("<message><body>half");
+    drain(parser);
+    EXPECT_FALSE(parser.release());
+    parser.feed("</body></message>");
+    EXPECT_EQ(drain(parser).size(), 1u);
+    EXPECT_TRUE(parser.release());
+    EXPECT_TRUE(parser.released());
+}
+
+TEST(StreamParser, revived_parser_still_enforces_limits_and_refusals) {
+    StreamParser parser{ParserLimits{64, 4096, 64}};
+    parser.feed(header);
+    drain(parser);
+    ASSERT_TRUE(parser.release());
+    parser.feed("<message><body>" + std::string(100, 'x') + "</body></message>");
+    EXPECT_EQ(error_of(drain(parser)), ParseError::too_large);
+
+    StreamParser other;
+    other.feed(header);
+    drain(other);
+    ASSERT_TRUE(other.release());
+    other.feed("<!-- no -->");
+    EXPECT_EQ(error_of(drain(other)), ParseError::restricted_xml);
+}
+
+TEST(StreamParser, reset_of_a_released_parser_returns_the_bytes_fed_since) {
+    StreamParser parser;
+    parser.feed(header);
+    drain(parser);
+    ASSERT_TRUE(parser.release());
+    parser.feed("<a/>");
+    EXPECT_EQ(parser.reset(), "<a/>");
+}
+
+}  // namespace
+}  // namespace starling::xml

@@ -21,6 +21,8 @@ namespace {
 // Grace period for the peer's closing tag after ours (RFC 6120 §4.4).
 constexpr auto close_grace = std::chrono::seconds{2};
 constexpr std::size_t keep_capacity = 4096;
+// After this long without input, a connection gives back its parser's memory.
+constexpr auto release_parser_after = std::chrono::seconds{10};
 
 void shrink(std::string& s) {
     if (s.capacity() > keep_capacity) std::string{}.swap(s);
@@ -90,7 +92,7 @@ Task<ChannelEvent> TcpChannel::read() {
         thread_local std::string plaintext;
         plaintext.clear();
         auto status = tls_->feed(bytes, plaintext);
-        if (tls_->has_output()) queue({});
+        if (!out_.empty()) queue({});  // handshake records, alerts
         if (status == net::TlsSession::Status::error) {
             log::info("tls failed from {}: {}", remote_, tls_->error());
             failed_ = true;
@@ -142,8 +144,7 @@ void TcpChannel::write(const xml::Element& element) {
 void TcpChannel::queue(std::string_view plaintext) {
     if (!socket_.is_open()) return;
     if (tls_) {
-        if (!plaintext.empty() && !tls_->write(plaintext)) failed_ = true;
-        tls_->take_output(out_);
+        if (!plaintext.empty() && !tls_->write(plaintext)) failed_ = true;  // appends to out_
     } else {
         out_.append(plaintext);
     }
@@ -217,7 +218,7 @@ void TcpChannel::restart_stream() {
 
 void TcpChannel::start_tls() {
     parser_.reset();  // RFC 6120 §5.4.3.3: plaintext after <starttls/> is discarded
-    tls_ = std::make_unique<net::TlsSession>(tls_context_);
+    tls_ = std::make_unique<net::TlsSession>(tls_context_, out_);
 }
 
 bool TcpChannel::is_secure() const { return tls_ && tls_->handshake_done(); }
@@ -258,6 +259,10 @@ Task<void> TcpChannel::timer_loop() {
         }
         auto next = deadline_;
         if (idle_timeout_.count() && !timed_out_) next = std::min(next, last_read_ + idle_timeout_);
+        if (!parser_.released() && !closing_) {
+            if (now >= last_read_ + release_parser_after) parser_.release();
+            else next = std::min(next, last_read_ + release_parser_after);
+        }
         if (keepalives_) {
             auto due = last_write_ + options_.keepalive_interval;
             if (due <= now) {
