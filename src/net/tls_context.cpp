@@ -67,6 +67,19 @@ std::vector<std::string> certificate_names(X509* cert) {
     return names;
 }
 
+// XEP-0368 §3: direct TLS clients offer ALPN "xmpp-client"; agree to it when offered,
+// and carry on without ALPN otherwise (older clients send none).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                void*) {
+    static constexpr unsigned char ours[] = {11, 'x', 'm', 'p', 'p', '-', 'c', 'l', 'i', 'e', 'n', 't'};
+    unsigned char* selected = nullptr;
+    if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+        *out = selected;
+        return SSL_TLSEXT_ERR_OK;
+    }
+    return SSL_TLSEXT_ERR_NOACK;
+}
+
 }  // namespace
 
 TlsContext::TlsContext(TlsContext&& o) noexcept
@@ -98,6 +111,7 @@ Result<TlsContext, std::string> TlsContext::load(const std::filesystem::path& ce
     SSL_CTX_set_mode(t.ctx_, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(t.ctx_, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(t.ctx_, 0);
+    SSL_CTX_set_alpn_select_cb(t.ctx_, &select_alpn, nullptr);
     if (SSL_CTX_use_certificate_chain_file(t.ctx_, certificate.c_str()) != 1)
         return Failure{"cannot load certificate " + certificate.string() + ": " + openssl_error()};
     if (SSL_CTX_use_PrivateKey_file(t.ctx_, key.c_str(), SSL_FILETYPE_PEM) != 1)

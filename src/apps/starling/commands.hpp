@@ -17,5 +17,6 @@ int user_del(const config::Config& config, const std::string& user);
 int user_passwd(const config::Config& config, const std::string& user);
 int user_list(const config::Config& config);
 int check(const std::optional<std::filesystem::path>& path);
+int compliance();
 
 }  // namespace starling::app

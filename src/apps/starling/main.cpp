@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     add_config(check_cmd);
     app.add_subcommand("version", "Print the version");
     app.add_subcommand("config-example", "Print every setting with its default (starling.example.toml)");
+    app.add_subcommand("compliance", "Print the table of RFCs and XEPs implemented (Markdown)");
 
     auto* user = app.add_subcommand("user", "Manage accounts (works with the server running or not)");
     user->require_subcommand(1);
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
         std::cout << config::example(server::module_schemas());
         return 0;
     }
+    if (app.got_subcommand("compliance")) return app::compliance();
     if (serve_cmd->parsed()) return serve(config_path);
     if (check_cmd->parsed()) return app::check(config_path);
     if (user->parsed()) {

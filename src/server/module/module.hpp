@@ -20,7 +20,8 @@ public:
 
 struct Xep {
     int number;
-    std::string_view version;
+    std::string_view version;  // the version implemented
+    std::string_view title;
 };
 
 // What a module declares: the catalog lists these, the config loader reads the options, the

@@ -60,7 +60,7 @@ private:
 extern const ModuleInfo info{
     .name = "disco",
     .description = "Service discovery: the server's identity and features",
-    .xeps = {{30, "2.5.0"}},
+    .xeps = {{30, "2.5.0", "Service Discovery"}},
     .create = create_module<DiscoModule>,
 };
 

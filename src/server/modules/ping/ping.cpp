@@ -21,7 +21,7 @@ public:
 extern const ModuleInfo info{
     .name = "ping",
     .description = "Answers XMPP pings to the server and to accounts",
-    .xeps = {{199, "2.0.1"}},
+    .xeps = {{199, "2.0.1", "XMPP Ping"}},
     .create = create_module<PingModule>,
 };
 

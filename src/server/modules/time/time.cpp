@@ -27,7 +27,7 @@ public:
 extern const ModuleInfo info{
     .name = "time",
     .description = "Tells the server's time",
-    .xeps = {{202, "2.0"}, {82, "1.1.1"}},
+    .xeps = {{202, "2.0", "Entity Time"}, {82, "1.1.1", "XMPP Date and Time Profiles"}},
     .create = create_module<TimeModule>,
 };
 

@@ -42,7 +42,7 @@ const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}.add(
 extern const ModuleInfo info{
     .name = "version",
     .description = "Tells the server's software name and version",
-    .xeps = {{92, "1.1"}},
+    .xeps = {{92, "1.1", "Software Version"}},
     .options = &options,
     .create = create_module_with_options<VersionModule, Options>,
 };
