@@ -10,7 +10,6 @@
 #include "server/storage/accounts/account_store.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
-#include "server/transport/tcp/tcp_channel.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/precis.hpp"
 #include "xmpp/sasl/plain.hpp"

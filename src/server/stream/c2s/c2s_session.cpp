@@ -5,7 +5,6 @@
 #include "server/module/events.hpp"
 #include "server/server.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
-#include "server/transport/tcp/tcp_channel.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/precis.hpp"
 

@@ -4,7 +4,6 @@
 #include "base/random.hpp"
 #include "server/module/events.hpp"
 #include "server/server.hpp"
-#include "server/transport/tcp/tcp_channel.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::server {
@@ -27,7 +26,7 @@ StreamErrorCondition condition_for(xml::ParseError e) {
 }
 }  // namespace
 
-C2sStream::C2sStream(Server& server, ShardContext& shard, std::shared_ptr<TcpChannel> channel, std::uint64_t id,
+C2sStream::C2sStream(Server& server, ShardContext& shard, std::shared_ptr<ElementChannel> channel, std::uint64_t id,
                      bool direct_tls)
     : server_{server}, shard_{shard}, channel_{std::move(channel)}, id_{id}, direct_tls_{direct_tls} {}
 

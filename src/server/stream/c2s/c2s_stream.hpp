@@ -20,11 +20,10 @@ namespace starling::server {
 
 class Server;
 struct ShardContext;
-class TcpChannel;
 
 class C2sStream : public std::enable_shared_from_this<C2sStream> {
 public:
-    C2sStream(Server& server, ShardContext& shard, std::shared_ptr<TcpChannel> channel, std::uint64_t id,
+    C2sStream(Server& server, ShardContext& shard, std::shared_ptr<ElementChannel> channel, std::uint64_t id,
               bool direct_tls);
     ~C2sStream();
 
@@ -67,7 +66,7 @@ private:
 
     Server& server_;
     ShardContext& shard_;
-    std::shared_ptr<TcpChannel> channel_;
+    std::shared_ptr<ElementChannel> channel_;
     std::uint64_t id_;
     bool direct_tls_;
     State state_ = State::wait_header;
