@@ -46,6 +46,16 @@ def test_ping_to_own_bare_jid_is_answered_by_the_server_for_the_account(server):
     run(body())
 
 
+@pytest.mark.parametrize("to", [None, "localhost"])
+def test_legacy_session_request_is_answered_with_a_result(server, to):
+    async def body():
+        alice = await login(server, "alice")
+        reply = await alice.query("set", to, "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>")
+        assert reply["type"] == "result", str(reply)
+
+    run(body())
+
+
 def test_version_names_starling_and_hides_the_os_by_default(server):
     async def body():
         alice = await login(server, "alice")

@@ -107,6 +107,12 @@ void C2sStream::on_stanza(xml::Element element) {
     if (!check_stanza(stanza)) return;
     // RFC 6120 §8.1.2.1: the server stamps the full JID, whatever the client claimed.
     stanza.set_from(jid_);
+    if (stanza.kind() == xmpp::StanzaKind::iq && stanza.type() == "set" && stanza.payload()->is("session", ns::session) &&
+        (!stanza.to() || *stanza.to() == server_.domain())) {
+        // The legacy session request (RFC 3921 §3), offered as optional: nothing to do.
+        channel_->write(stanza.iq_result().element());
+        return;
+    }
     StanzaFromClient event{*this, stanza};
     if (shard_.host.hooks().fire(event) == Flow::stop) return;
 
