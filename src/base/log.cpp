@@ -11,6 +11,16 @@ void init() {
     spdlog::flush_on(spdlog::level::info);
 }
 
+std::string printable(std::string_view text, std::size_t limit) {
+    std::string out;
+    for (unsigned char c : text.substr(0, limit)) {
+        if (c < 0x20 || c == 0x7f || c == '\\') out += fmt::format("\\x{:02x}", c);
+        else out.push_back(static_cast<char>(c));
+    }
+    if (text.size() > limit) out += "...";
+    return out;
+}
+
 bool set_level(std::string_view name) {
     auto level = spdlog::level::from_str(std::string(name));
     if (level == spdlog::level::off && name != "off") return false;

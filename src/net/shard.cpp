@@ -1,6 +1,5 @@
 #include "net/shard.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
 
 namespace starling::net {
 
@@ -16,9 +15,9 @@ ShardSet::ShardSet(std::size_t count) {
 }
 
 void ShardSet::run() {
+    for (auto& s : shards_) work_.push_back(boost::asio::make_work_guard(s->context_));
     auto run_one = [](Shard& shard) {
         current_shard = &shard;
-        auto guard = boost::asio::make_work_guard(shard.context_);
         shard.context_.run();
         current_shard = nullptr;
     };
@@ -27,6 +26,10 @@ void ShardSet::run() {
     run_one(*shards_[0]);
     for (auto& t : threads_) t.join();
     threads_.clear();
+}
+
+void ShardSet::release_work() {
+    for (auto& w : work_) w.reset();
 }
 
 void ShardSet::stop() {

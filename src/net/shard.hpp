@@ -2,6 +2,7 @@
 // Shards: one thread and one io_context per core; state is owned by exactly one shard and
 // other shards reach it by posting (DESIGN.md "Threads"). Shard 0 runs on the thread that
 // calls ShardSet::run(), so a one-shard server has a single thread.
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
@@ -40,12 +41,18 @@ public:
         boost::asio::post(shards_[shard]->context_, std::forward<F>(f));
     }
 
-    // Runs every shard until stop(); shard 0 on the calling thread.
+    // Runs every shard until stop(), or until release_work() and every shard has run out
+    // of work; shard 0 on the calling thread.
     void run();
+    // Lets the loops end once their work is done (graceful). Thread-safe.
+    void release_work();
+    // Ends the loops now, abandoning pending work. Thread-safe.
     void stop();
 
 private:
+    using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
     std::vector<std::unique_ptr<Shard>> shards_;
+    std::vector<WorkGuard> work_;
     std::vector<std::thread> threads_;
 };
 

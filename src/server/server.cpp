@@ -141,14 +141,20 @@ void Server::listen(ShardContext& shard, const std::string& address, std::uint16
 }
 
 void Server::run() {
-    asio::signal_set signals{shards_->at(0).context(), SIGINT, SIGTERM};
-    signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    signals_ = std::make_unique<asio::signal_set>(shards_->at(0).context(), SIGINT, SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
         stop();
     });
     log::info("starling serving {} on {} shard(s)", config_.server.domain, shards_->size());
     shards_->run();
+    {
+        std::lock_guard lock{stop_mutex_};
+        stopped_ = true;
+    }
+    stop_cv_.notify_all();
+    if (stop_watchdog_.joinable()) stop_watchdog_.join();
     log::info("stopped");
 }
 
@@ -164,10 +170,19 @@ void Server::stop() {
             auto streams = ctx.streams;  // closing edits the table
             for (auto& [id, weak] : streams)
                 if (auto s = weak.lock()) s->close({xmpp::StreamErrorCondition::system_shutdown, "Server shutting down"});
+            if (i == 0 && signals_) signals_->cancel();
         });
-    // Give the closing tags a moment to reach the clients, then stop every loop.
-    auto timer = std::make_shared<asio::steady_timer>(shards_->at(0).context(), std::chrono::milliseconds{500});
-    timer->async_wait([this, timer](const boost::system::error_code&) { shards_->stop(); });
+    // Each loop ends when its streams have flushed and closed, so nothing is destroyed while
+    // another shard's pending work still refers to it. A peer that never lets us finish
+    // gets a few seconds, then the loops are stopped regardless.
+    shards_->release_work();
+    stop_watchdog_ = std::thread{[this] {
+        std::unique_lock lock{stop_mutex_};
+        if (!stop_cv_.wait_for(lock, std::chrono::seconds{5}, [this] { return stopped_; })) {
+            log::warn("streams still closing after 5 s; stopping anyway");
+            shards_->stop();
+        }
+    }};
 }
 
 }  // namespace starling::server

@@ -9,6 +9,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "net/shard.hpp"
 #include "net/tls_context.hpp"
 #include "server/config/config.hpp"
@@ -55,6 +62,9 @@ public:
     ShardContext& shard(std::size_t index) { return *contexts_[index]; }
     std::size_t owner_of(const xmpp::BareJid& jid) const;
     storage::StorageThread& storage() { return *storage_; }
+    // For CPU-heavy work that must not stall a shard or the storage thread: PBKDF2 of a
+    // PLAIN login.
+    boost::asio::thread_pool& hashing() { return hashing_; }
     const net::TlsContext& tls() const { return *tls_; }
     AuthThrottle& auth_throttle() { return auth_throttle_; }
     ConnectionLimiter& preauth_limiter() { return preauth_limiter_; }
@@ -74,12 +84,18 @@ private:
     std::unique_ptr<net::ShardSet> shards_;
     std::vector<std::unique_ptr<ShardContext>> contexts_;
     std::unique_ptr<storage::StorageThread> storage_;
+    boost::asio::thread_pool hashing_{1};
     std::optional<net::TlsContext> tls_;
     AuthThrottle auth_throttle_;
     ConnectionLimiter preauth_limiter_;
     std::string secret_;
     std::vector<std::string> listening_;
     std::atomic<bool> stopping_{false};
+    std::unique_ptr<boost::asio::signal_set> signals_;
+    std::thread stop_watchdog_;
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopped_ = false;
 };
 
 }  // namespace starling::server

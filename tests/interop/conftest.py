@@ -81,10 +81,21 @@ direct_tls_port = {self.tls_port}
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     pass
                 with socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.2):
-                    return self
+                    pass
+                self._wait_for_probes_to_end(deadline)
+                return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("starling did not start listening:\n" + self.log())
+
+    def _wait_for_probes_to_end(self, deadline):
+        # The readiness probes are connections too: wait until the server has seen them
+        # go, so they do not hold per-IP pre-auth slots a test is about to count on.
+        while time.monotonic() < deadline:
+            log = self.log()
+            if log.count(" connected on ") == log.count(" disconnected"):
+                return
+            time.sleep(0.02)
 
     def stop(self):
         if self.process and self.process.poll() is None:

@@ -1,6 +1,11 @@
 #include "server/routing/router.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include "base/log.hpp"
+#include "server/storage/accounts/account_store.hpp"
+#include "server/storage/storage_thread.hpp"
 #include "server/module/events.hpp"
 #include "server/routing/host.hpp"
 #include "server/server.hpp"
@@ -28,17 +33,12 @@ void Router::route(Stanza stanza) {
     const auto& to = stanza.to();
     const xmpp::Jid& domain = host_.domain();
     if (!to) {
-        // RFC 6120 §10.3: no 'to' means the sender's own account, handled by the server.
-        if (stanza.kind() == StanzaKind::iq && stanza.from() && stanza.from()->has_local()) {
-            if (stanza.is_iq_request() && dispatch_iq(stanza, static_cast<int>(To::account))) return;
-            if (stanza.is_iq_request() && dispatch_iq(stanza, static_cast<int>(To::host))) return;
-            return bounce(stanza, StanzaErrorCondition::service_unavailable);
-        }
-        if (stanza.kind() == StanzaKind::message && stanza.from() && stanza.from()->has_local()) {
-            stanza.set_to(stanza.from()->bare().jid());
-            return route(std::move(stanza));
-        }
-        return;  // presence without 'to': availability, handled by the stream already
+        // RFC 6120 §10.3.3: no 'to' means the sender's own account: the server handles it
+        // as if addressed to the bare JID (and answers from it).
+        if (stanza.kind() == StanzaKind::presence || !stanza.from() || !stanza.from()->has_local())
+            return;  // presence without 'to' is availability, which the stream handled already
+        stanza.set_to(stanza.from()->bare().jid());
+        return route(std::move(stanza));
     }
     if (to->domain() != domain.domain()) {
         // No federation yet: S2S will slot in here (docs/architecture.md).
@@ -92,22 +92,41 @@ void Router::deliver_local(Stanza stanza) {
         // RFC 6121 §8.5.3.2: no such resource.
         switch (stanza.kind()) {
             case StanzaKind::message:
-                if (stanza.type() == "groupchat" || stanza.type() == "error") {
-                    if (stanza.type() == "groupchat") bounce(stanza, StanzaErrorCondition::service_unavailable);
-                    return;
-                }
-                return deliver_to_bare(home, std::move(stanza));  // §8.5.3.2.1: as if to the bare JID
-            case StanzaKind::presence: return;                   // §8.5.3.2.3: ignored
+                // §8.5.3.2.1: chat goes on as if to the bare JID; normal, headline and
+                // groupchat get service-unavailable; errors are dropped.
+                if (stanza.type() == "chat") return deliver_to_bare(home, std::move(stanza));
+                return bounce(stanza, StanzaErrorCondition::service_unavailable);
+            case StanzaKind::presence: return;  // §8.5.3.2.2 (subscriptions: the IM issue)
             case StanzaKind::iq: return bounce(stanza, StanzaErrorCondition::service_unavailable);
         }
     }
+    if (stanza.kind() == StanzaKind::presence && stanza.type() == "probe")
+        return;  // RFC 6121 §4.3: the server answers probes itself (the IM issue); never the client
     if (stanza.kind() == StanzaKind::iq) {
-        // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf.
+        // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf, but only
+        // for an account that exists.
         if (!stanza.is_iq_request()) return;
-        if (dispatch_iq(stanza, static_cast<int>(To::account))) return;
-        return bounce(stanza, StanzaErrorCondition::service_unavailable);
+        if (home) {
+            if (!dispatch_iq(stanza, static_cast<int>(To::account)))
+                bounce(stanza, StanzaErrorCondition::service_unavailable);
+            return;
+        }
+        return answer_for_offline_account(std::move(stanza));
     }
     deliver_to_bare(home, std::move(stanza));
+}
+
+void Router::answer_for_offline_account(Stanza stanza) {
+    // Nobody online: whether the account exists is a question for the store. The lookup
+    // runs on the storage thread; the answer comes back to this (the owner) shard.
+    std::string username{stanza.to()->local()};
+    auto exists = [username](storage::Database& db) { return storage::AccountStore{db}.exists(username); };
+    auto task = [this, exists, s = std::move(stanza)]() mutable -> Task<void> {
+        bool found = co_await server_.storage().run(std::move(exists));
+        if (!found || !dispatch_iq(s, static_cast<int>(To::account)))
+            bounce(s, StanzaErrorCondition::service_unavailable);
+    };
+    boost::asio::co_spawn(server_.shards().at(shard_).context(), std::move(task), boost::asio::detached);
 }
 
 void Router::deliver_to_bare(UserHome* home, Stanza stanza) {

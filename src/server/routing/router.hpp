@@ -42,6 +42,7 @@ private:
     void handle_for_account(xmpp::Stanza stanza);
     void to_session(const SessionRef& session, xmpp::Stanza stanza);
     void deliver_to_bare(UserHome* home, xmpp::Stanza stanza);
+    void answer_for_offline_account(xmpp::Stanza stanza);
     bool dispatch_iq(const xmpp::Stanza& stanza, int to_kind);
 
     Server& server_;

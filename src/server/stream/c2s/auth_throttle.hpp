@@ -34,6 +34,7 @@ private:
     std::chrono::milliseconds max_delay_;
     std::mutex mutex_;
     std::unordered_map<std::string, Count> by_ip_, by_account_;
+    Clock::time_point last_prune_;
 };
 
 // ConnectionLimiter: unauthenticated connections per IP address (a cheap defence against

@@ -6,6 +6,7 @@
 
 #include "base/base64.hpp"
 #include "base/log.hpp"
+#include "net/call_on.hpp"
 #include "server/server.hpp"
 #include "server/storage/accounts/account_store.hpp"
 #include "server/storage/storage_thread.hpp"
@@ -60,7 +61,12 @@ void C2sStream::on_starttls() {
     }
     channel_->write(xml::Element{"proceed", std::string(ns::tls)});
     channel_->start_tls();
+    // RFC 6120 §5.4.3.3: a new stream; nothing negotiated in plaintext carries over.
     state_ = State::wait_header;
+    header_sent_ = false;
+    scram_.reset();
+    scram_username_.clear();
+    awaiting_plain_ = false;
 }
 
 bool C2sStream::offers(std::string_view mechanism) const {
@@ -92,10 +98,12 @@ Task<void> C2sStream::sasl_failure(SaslCondition condition, std::string_view acc
     if (guess) {
         ++sasl_failures_;
         auto delay = server_.auth_throttle().failure(channel_->remote_address(), account);
-        log::info("{} authentication failed ({}) for '{}'{}", log_prefix(), xmpp::sasl::to_string(condition), account,
+        log::info("{} authentication failed ({}) for '{}'{}", log_prefix(), xmpp::sasl::to_string(condition),
+                  log::printable(account),
                   delay.count() ? fmt::format(", answer delayed {} ms", delay.count()) : "");
         if (delay.count() > 0) {
-            boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor, delay};
+            auto executor = co_await boost::asio::this_coro::executor;
+            boost::asio::steady_timer timer{executor, delay};
             boost::system::error_code ec;
             co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
             if (state_ == State::closing) co_return;
@@ -118,7 +126,7 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
     if (!channel_->is_secure() && cfg.c2s.require_encryption)
         co_return co_await sasl_failure(SaslCondition::encryption_required);
     std::string_view mechanism = auth.attribute("mechanism");
-    mechanism_ = mechanism.substr(0, 32);
+    mechanism_ = log::printable(mechanism, 32);
     auto initial = decode_sasl(auth);
     if (!initial) co_return co_await sasl_failure(SaslCondition::incorrect_encoding);
 
@@ -154,18 +162,27 @@ Task<void> C2sStream::plain_login(const std::string& message) {
     if (!plain) co_return co_await sasl_failure(plain.error());
     auto username = account_name(plain->authcid, server_.domain());
     auto password = xmpp::precis::opaque_string(plain->password);
-    if (!username || !password) co_return co_await sasl_failure(SaslCondition::not_authorized, plain->authcid);
+    // Not a valid account name: no account to guess at, so not counted per account.
+    if (!username || !password) co_return co_await sasl_failure(SaslCondition::not_authorized);
     if (!plain->authzid.empty() && plain->authzid != *username + "@" + server_.domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
-    // Checking a password means PBKDF2: done on the storage thread, never on a shard.
     std::string user = *username, pass = *password;
-    auto verify = [user, pass](storage::Database& db) {
-        auto creds = storage::AccountStore{db}.credentials(user, ScramHash::sha256);
-        if (!creds) return false;
-        auto derived = xmpp::sasl::derive_scram_credentials(ScramHash::sha256, pass, creds->salt, creds->iterations);
-        return derived.stored_key == creds->stored_key;
+    auto lookup = [user](storage::Database& db) { return storage::AccountStore{db}.credentials(user, ScramHash::sha256); };
+    auto creds = co_await server_.storage().run(std::move(lookup));
+    if (state_ == State::closing) co_return;
+    // An unknown account costs the same PBKDF2 as a real one, so timing does not tell them
+    // apart; the hashing runs on its own thread, never on a shard or the storage thread.
+    bool known = creds.has_value();
+    if (!known) {
+        creds = xmpp::sasl::ScramServer::fake_credentials(ScramHash::sha256, user, server_.secret());
+        creds->iterations = server_.config().sasl.scram_iterations;
+    }
+    auto verify = [pass, c = *creds, known] {
+        auto derived = xmpp::sasl::derive_scram_credentials(ScramHash::sha256, pass, c.salt, c.iterations);
+        return known && derived.stored_key == c.stored_key;
     };
-    bool ok = co_await server_.storage().run(std::move(verify));
+    auto hashing = server_.hashing().get_executor();
+    bool ok = co_await net::call_on(hashing, std::move(verify));
     if (state_ == State::closing) co_return;
     if (!ok) co_return co_await sasl_failure(SaslCondition::not_authorized, user);
     sasl_success(user, {});
@@ -175,7 +192,7 @@ Task<void> C2sStream::scram_client_first(const std::string& message) {
     auto first = scram_->client_first(message);
     if (!first) co_return co_await sasl_failure(first.error());
     auto username = account_name(first->authcid, server_.domain());
-    if (!username) co_return co_await sasl_failure(SaslCondition::not_authorized, first->authcid);
+    if (!username) co_return co_await sasl_failure(SaslCondition::not_authorized);
     if (!first->authzid.empty() && first->authzid != *username + "@" + server_.domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username;
@@ -219,6 +236,7 @@ void C2sStream::sasl_success(std::string username, std::string server_final) {
     preauth_slot_ = false;
     const auto& cfg = server_.config();
     channel_->restart_stream();
+    header_sent_ = false;
     channel_->set_parser_limits({cfg.limits.max_stanza_size, 4096, cfg.limits.max_depth});
     channel_->set_read_deadline(Clock::time_point::max());
     channel_->set_idle_timeout(cfg.c2s.idle_timeout);

@@ -34,7 +34,10 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
     SessionRef ref{shard_.index, weak_from_this(), id_};
     std::size_t owner = server_.owner_of(jid->bare());
     auto bind_on_owner = [&server = server_, owner, j = *jid, ref] { return server.shard(owner).router.bind(j, ref); };
-    auto result = co_await net::call_on(server_.shards().at(owner).executor(), std::move(bind_on_owner));
+    auto owner_executor = server_.shards().at(owner).executor();
+    binding_ = true;
+    auto result = co_await net::call_on(owner_executor, std::move(bind_on_owner));
+    binding_ = false;
     if (state_ == State::closing) {
         // We went away while the owner bound us: undo it.
         server_.shards().post(owner, [&server = server_, owner, j = *jid, id = id_] { server.shard(owner).router.unbind(j, id); });
@@ -59,6 +62,9 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
     channel_->write(iq.iq_result(std::move(payload)).element());
     state_ = State::bound;
     log::info("{} bound{}", log_prefix(), result.outcome == O::replaced ? ", replacing the older session" : "");
+    auto early = std::move(early_);
+    early_ = {};
+    for (auto& s : early) deliver(std::move(s));
 }
 
 // RFC 6120 §8.1 and §8.2.3: the rules every stanza from a client must follow.
@@ -94,15 +100,7 @@ bool C2sStream::check_stanza(const xmpp::Stanza& s) {
 
 void C2sStream::on_stanza(xml::Element element) {
     auto parsed = xmpp::Stanza::parse(std::move(element));
-    if (!parsed) {
-        // RFC 6120 §8.3.3.8: jid-malformed, straight back to the client.
-        element.remove_attribute("to");
-        element.remove_attribute("from");
-        auto kind = *xmpp::Stanza::kind_of(element);
-        xmpp::Stanza bad{kind, std::move(element), std::nullopt, std::nullopt};
-        if (!bad.is_error()) channel_->write(bad.error_reply(parsed.error()).element());
-        return;
-    }
+    if (!parsed) return reply_malformed(std::move(element), parsed.error());
     xmpp::Stanza stanza = std::move(parsed).value();
     if (!check_stanza(stanza)) return;
     // RFC 6120 §8.1.2.1: the server stamps the full JID, whatever the client claimed.
@@ -134,7 +132,22 @@ void C2sStream::on_stanza(xml::Element element) {
     shard_.router.route(std::move(stanza));
 }
 
+void C2sStream::reply_malformed(xml::Element element, const xmpp::StanzaError& error) {
+    // RFC 6120 §8.3.3.8: jid-malformed, straight back to the client.
+    element.remove_attribute("to");
+    element.remove_attribute("from");
+    auto kind = *xmpp::Stanza::kind_of(element);
+    xmpp::Stanza bad{kind, std::move(element), std::nullopt, std::nullopt};
+    if (!bad.is_error()) channel_->write(bad.error_reply(error).element());
+}
+
 void C2sStream::deliver(xmpp::Stanza stanza) {
+    if (state_ == State::authenticated && binding_) {
+        // The owner shard has bound us and stanzas may already be on their way here before
+        // our bind coroutine resumes: keep them for a moment rather than drop them.
+        early_.push_back(std::move(stanza));
+        return;
+    }
     if (state_ != State::bound) return;
     StanzaToClient event{*this, stanza};
     if (shard_.host.hooks().fire(event) == Flow::stop) return;

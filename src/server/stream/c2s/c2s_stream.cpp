@@ -39,13 +39,29 @@ std::string C2sStream::log_prefix() const {
 bool C2sStream::is_secure() const { return channel_->is_secure(); }
 
 Task<void> C2sStream::run() {
-    const auto& cfg = server_.config();
     auto self = shared_from_this();
     preauth_slot_ = server_.preauth_limiter().acquire(channel_->remote_address());
     log::info("{} connected on {}", log_prefix(), direct_tls_ ? "direct TLS" : "STARTTLS port");
+    try {
+        co_await serve();
+    } catch (const std::exception& e) {
+        // A bug or a storage failure: this stream ends, the server and other streams go on,
+        // and finish() still releases everything the stream held.
+        log::error("{} internal error: {}", log_prefix(), e.what());
+        fail(StreamErrorCondition::internal_server_error);
+    }
+    finish();
+}
+
+Task<void> C2sStream::serve() {
+    const auto& cfg = server_.config();
     if (!preauth_slot_) {
         log::warn("{} refused: over {} unauthenticated connections from this address", log_prefix(),
                   cfg.limits.max_preauth_per_ip);
+        if (direct_tls_) {
+            channel_->abort();  // the client expects a TLS handshake, not plaintext XML
+            co_return;
+        }
         fail(StreamErrorCondition::policy_violation, "Too many unauthenticated connections from your address");
     }
     channel_->set_parser_limits({cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth});
@@ -86,7 +102,6 @@ Task<void> C2sStream::run() {
             case K::disconnected: break;
         }
     }
-    finish();
 }
 
 void C2sStream::finish() {
@@ -190,12 +205,14 @@ Task<void> C2sStream::on_element(xml::Element element) {
         // RFC 6120 §4.9.3.12: stanzas before authentication.
         co_return fail(StreamErrorCondition::not_authorized);
     }
-    if (!xmpp::Stanza::kind_of(element)) co_return fail(StreamErrorCondition::unsupported_stanza_type);
+    // RFC 6120 §4.9.3.22; and jabber:server stanzas must never reach another client (§4.8.3).
+    if (!xmpp::Stanza::kind_of(element) || element.xmlns() != ns::client)
+        co_return fail(StreamErrorCondition::unsupported_stanza_type);
     if (state_ == State::authenticated) {
         if (element.is("iq", ns::client) && element.attribute("type") == "set" &&
             element.find_child("bind", ns::bind)) {
             auto parsed = xmpp::Stanza::parse(std::move(element));
-            if (!parsed) co_return;
+            if (!parsed) co_return reply_malformed(std::move(element), parsed.error());
             co_return co_await on_bind(std::move(parsed).value());
         }
         // RFC 6120 §7.1: no stanzas before a resource is bound.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "net/task.hpp"
 #include "server/transport/element_channel.hpp"
@@ -40,6 +41,7 @@ public:
 private:
     enum class State { wait_header, negotiating, authenticated, bound, closing };
 
+    Task<void> serve();
     Task<void> on_open(const ChannelEvent& event);
     Task<void> on_element(xml::Element element);
     void send_features();
@@ -60,6 +62,7 @@ private:
     // Binding and stanzas (c2s_session.cpp)
     Task<void> on_bind(xmpp::Stanza iq);
     void on_stanza(xml::Element element);
+    void reply_malformed(xml::Element element, const xmpp::StanzaError& error);
     bool check_stanza(const xmpp::Stanza& stanza);
 
     std::string log_prefix() const;
@@ -75,6 +78,8 @@ private:
     std::string stream_id_;
     std::string username_;
     std::optional<xmpp::Jid> jid_;
+    bool binding_ = false;
+    std::vector<xmpp::Stanza> early_;  // delivered while the bind result was on its way
     // SASL exchange in progress
     std::unique_ptr<xmpp::sasl::ScramServer> scram_;
     std::string scram_username_;

@@ -20,6 +20,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // Grace period for the peer's closing tag after ours (RFC 6120 §4.4).
 constexpr auto close_grace = std::chrono::seconds{2};
+// Longest a closing connection may take to flush what is queued: a peer that stopped
+// reading must not hold its socket and buffers forever.
+constexpr auto close_flush_limit = std::chrono::seconds{10};
 constexpr std::size_t keep_capacity = 4096;
 // After this long without input, a connection gives back its parser's memory.
 constexpr auto release_parser_after = std::chrono::seconds{10};
@@ -200,6 +203,8 @@ void TcpChannel::close_stream() {
         boost::system::error_code ec;
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         set_read_deadline(std::min(deadline_, Clock::now() + close_grace));
+    } else {
+        set_read_deadline(std::min(deadline_, Clock::now() + close_flush_limit));
     }
 }
 
@@ -244,18 +249,19 @@ Task<void> TcpChannel::timer_loop() {
         auto now = Clock::now();
         // Reads do not touch the timer (that would cost a wake-up per stanza): the idle
         // deadline is recomputed from last_read_ whenever the timer fires.
-        if (idle_timeout_.count() && !closing_ && now >= last_read_ + idle_timeout_) {
-            timed_out_ = true;
-            socket_.cancel(ec);
+        bool idle = idle_timeout_.count() && !closing_ && !timed_out_ && now >= last_read_ + idle_timeout_;
+        if (now >= deadline_ && closing_) {
+            socket_.close(ec);
+            break;
         }
-        if (now >= deadline_) {
+        if (idle || now >= deadline_) {
             deadline_ = Clock::time_point::max();
-            if (closing_) {
-                socket_.close(ec);
-                break;
-            }
             timed_out_ = true;
-            socket_.cancel(ec);
+            // Wake the reader so the stream can say connection-timeout. If a write is stuck
+            // too, the peer reads nothing: cancelling would cut a TLS record in half, so
+            // just close.
+            if (writing_) socket_.close(ec);
+            else socket_.cancel(ec);
         }
         auto next = deadline_;
         if (idle_timeout_.count() && !timed_out_) next = std::min(next, last_read_ + idle_timeout_);
