@@ -1,5 +1,6 @@
 """Routing and stream rules found in review: RFC 6120 §8/§10 and RFC 6121 §8 corner cases,
 each driven over raw streams against the real binary."""
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -117,3 +118,16 @@ def test_direct_tls_connection_over_the_per_ip_limit_gets_no_plaintext(make_serv
     refused = RawStream(server.tls_port, direct_tls=False)  # read the raw bytes, no handshake
     events = refused.read_until_closed(timeout=10)
     assert all(e.kind == "eof" for e in events), f"plaintext on the direct TLS port: {refused.received}"
+
+
+def test_authenticated_session_gets_whitespace_keepalives(make_server):
+    server = start(make_server, c2s="keepalive_interval = 1")
+    s, _ = login(server.port, "alice", PASSWORD)
+    s.poll_events(0.1)
+    # The raw client skips whitespace between elements, so read the bytes themselves.
+    deadline = time.monotonic() + 5
+    got = b""
+    while time.monotonic() < deadline and not got:
+        got = s._recv_some(deadline)
+    assert got and not got.strip(), f"expected only whitespace within 5 s of silence, got {got!r}\n" + log_tail(server)
+    assert is_result(s.ping("still_alive"))
