@@ -96,7 +96,7 @@ void Server::start() {
     shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
     for (std::size_t i = 0; i < shards_->size(); ++i) {
         contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
-        contexts_.back()->host.load_modules(contexts_.back()->router, catalog_);
+        contexts_.back()->host.load_modules(contexts_.back()->router, *storage_, catalog_);
     }
     for (auto& ctx : contexts_)
         for (const auto& address : config_.c2s.interfaces) {

@@ -20,7 +20,7 @@ void IqRequest::error(xmpp::StanzaError error) {
     send_(stanza_.error_reply(error));
 }
 
-void IqTable::on(std::string_view type, std::string_view xmlns, std::string_view name, To to, Handler handler) {
+void IqTable::add(std::string_view type, std::string_view xmlns, std::string_view name, To to, IqHandler handler) {
     Key key{std::string(type), std::string(xmlns), std::string(name), to};
     if (handlers_.contains(key))
         throw std::logic_error("two handlers for iq " + std::string(type) + " {" + std::string(xmlns) + "}" +

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
+
+#include "net/task.hpp"
 
 #include "xml/element.hpp"
 #include "xmpp/stanza.hpp"
@@ -22,7 +25,7 @@ enum class To { host, account };
 class IqRequest {
 public:
     using Send = std::function<void(xmpp::Stanza)>;
-    IqRequest(const xmpp::Stanza& stanza, Send send) : stanza_{stanza}, send_{std::move(send)} {}
+    IqRequest(xmpp::Stanza stanza, Send send) : stanza_{std::move(stanza)}, send_{std::move(send)} {}
     ~IqRequest();  // an unanswered request gets internal-server-error
     IqRequest(const IqRequest&) = delete;
     IqRequest& operator=(const IqRequest&) = delete;
@@ -40,26 +43,44 @@ public:
     bool answered() const { return answered_; }
 
 private:
-    const xmpp::Stanza& stanza_;
+    xmpp::Stanza stanza_;
     Send send_;
     bool answered_ = false;
 };
 
+// A handler is either synchronous, or a coroutine (for store calls); the router runs a
+// coroutine handler on the shard it dispatched from, and the request stays alive until the
+// handler ends.
+struct IqHandler {
+    std::function<void(IqRequest&)> sync;
+    std::function<Task<void>(IqRequest&)> async;
+};
+
 class IqTable {
 public:
-    using Handler = std::function<void(IqRequest&)>;
+    using Handler = IqHandler;
 
-    // Throws std::logic_error if the key is taken.
-    void on(std::string_view type, std::string_view xmlns, std::string_view name, To to, Handler handler);
-    void on_get(std::string_view xmlns, std::string_view name, To to, Handler handler) {
-        on("get", xmlns, name, to, std::move(handler));
+    // Throws std::logic_error if the key is taken. `f` is void(IqRequest&) or
+    // Task<void>(IqRequest&).
+    template <class F>
+    void on(std::string_view type, std::string_view xmlns, std::string_view name, To to, F f) {
+        if constexpr (std::is_same_v<std::invoke_result_t<F&, IqRequest&>, Task<void>>)
+            add(type, xmlns, name, to, IqHandler{{}, std::move(f)});
+        else
+            add(type, xmlns, name, to, IqHandler{std::move(f), {}});
     }
-    void on_set(std::string_view xmlns, std::string_view name, To to, Handler handler) {
-        on("set", xmlns, name, to, std::move(handler));
+    template <class F>
+    void on_get(std::string_view xmlns, std::string_view name, To to, F f) {
+        on("get", xmlns, name, to, std::move(f));
+    }
+    template <class F>
+    void on_set(std::string_view xmlns, std::string_view name, To to, F f) {
+        on("set", xmlns, name, to, std::move(f));
     }
     const Handler* find(std::string_view type, std::string_view xmlns, std::string_view name, To to) const;
 
 private:
+    void add(std::string_view type, std::string_view xmlns, std::string_view name, To to, IqHandler handler);
     using Key = std::tuple<std::string, std::string, std::string, To>;
     std::map<Key, Handler, std::less<>> handlers_;
 };

@@ -10,6 +10,7 @@
 #include "server/module/module_context.hpp"
 
 namespace starling::config { class ModuleOptions; }
+namespace starling::storage { class Database; }
 
 namespace starling::server {
 
@@ -33,6 +34,10 @@ struct ModuleInfo {
     bool enabled_by_default = true;
     const config::ModuleOptions* options = nullptr;  // null: no settings
     std::unique_ptr<Module> (*create)(ModuleContext& context, const std::any& options) = nullptr;
+    // Deletes everything the module stored for an account (`starling user del`, in-band
+    // cancellation). Runs on the storage thread or in the CLI, inside the deletion's
+    // transaction. Null: the module stores nothing per account.
+    void (*remove_account)(storage::Database& db, std::string_view username) = nullptr;
 };
 
 template <class M>

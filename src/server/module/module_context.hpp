@@ -3,6 +3,7 @@
 // module on each shard; handlers registered through it are tagged with the module's name.
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "server/module/disco_registry.hpp"
 #include "server/module/hooks.hpp"
@@ -10,16 +11,24 @@
 #include "xmpp/stanza.hpp"
 
 namespace starling::config { struct Config; }
+namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
+// What the core lends every module on a shard.
+struct CoreServices {
+    std::function<void(xmpp::Stanza)> send;
+    storage::StorageThread& storage;
+    // The bound full JIDs of a local account; only on the account's owner shard.
+    std::function<std::vector<xmpp::Jid>(const xmpp::BareJid&)> resources_of;
+};
+
 class ModuleContext {
 public:
-    using Send = std::function<void(xmpp::Stanza)>;
     ModuleContext(std::string module, const xmpp::Jid& domain, const config::Config& config, Hooks& hooks,
-                  IqTable& iq, DiscoRegistry& disco, Send send)
+                  IqTable& iq, DiscoRegistry& disco, CoreServices core)
         : module_{std::move(module)}, domain_{domain}, config_{config}, hooks_{hooks}, iq_{iq}, disco_{disco},
-          send_{std::move(send)} {}
+          core_{std::move(core)} {}
 
     const std::string& module_name() const { return module_; }
     const xmpp::Jid& domain() const { return domain_; }
@@ -31,7 +40,11 @@ public:
         hooks_.on<E>(std::function(std::move(handler)), priority, module_);
     }
     // Routes a stanza the module originates (its 'from' must be set).
-    void send(xmpp::Stanza stanza) const { send_(std::move(stanza)); }
+    void send(xmpp::Stanza stanza) const { core_.send(std::move(stanza)); }
+    // The SQLite storage thread: a module's store runs its queries there.
+    storage::StorageThread& storage() const { return core_.storage; }
+    // Owner shard of `account` only (account-addressed events and IQs run there).
+    std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const { return core_.resources_of(account); }
 
 private:
     std::string module_;
@@ -40,7 +53,7 @@ private:
     Hooks& hooks_;
     IqTable& iq_;
     DiscoRegistry& disco_;
-    Send send_;
+    CoreServices core_;
 };
 
 }  // namespace starling::server

@@ -12,11 +12,14 @@ Host::~Host() {
     modules_.clear();  // before the tables their handlers live in
 }
 
-void Host::load_modules(Router& router, const std::vector<const ModuleInfo*>& catalog) {
+void Host::load_modules(Router& router, storage::StorageThread& storage,
+                        const std::vector<const ModuleInfo*>& catalog) {
     for (const ModuleInfo* info : catalog) {
         if (std::find(config_.modules.begin(), config_.modules.end(), info->name) == config_.modules.end()) continue;
+        CoreServices core{[&router](xmpp::Stanza s) { router.route(std::move(s)); }, storage,
+                          [&router](const xmpp::BareJid& account) { return router.resources_of(account); }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
-                                                   [&router](xmpp::Stanza s) { router.route(std::move(s)); });
+                                                   std::move(core));
         static const std::any no_options;
         auto opts = config_.module_options.find(std::string(info->name));
         modules_.push_back(info->create(*ctx, opts == config_.module_options.end() ? no_options : opts->second));

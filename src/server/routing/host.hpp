@@ -12,6 +12,7 @@
 #include "xmpp/jid.hpp"
 
 namespace starling::config { struct Config; }
+namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
@@ -22,7 +23,7 @@ public:
     Host(const config::Config& config, xmpp::Jid domain);
     ~Host();
     // Instantiates the enabled modules; throws on a configuration conflict (two IQ handlers).
-    void load_modules(Router& router, const std::vector<const ModuleInfo*>& catalog);
+    void load_modules(Router& router, storage::StorageThread& storage, const std::vector<const ModuleInfo*>& catalog);
 
     const xmpp::Jid& domain() const { return domain_; }
     Hooks& hooks() { return hooks_; }

@@ -57,13 +57,29 @@ bool Router::dispatch_iq(const Stanza& stanza, int to_kind) {
     if (!payload) return false;
     const auto* handler = host_.iq().find(stanza.type(), payload->xmlns(), payload->name(), static_cast<To>(to_kind));
     if (!handler) return false;
-    IqRequest request{stanza, [this](Stanza reply) { route(std::move(reply)); }};
-    try {
-        (*handler)(request);
-    } catch (const std::exception& e) {
-        log::error("iq handler for {{{}}}{} failed on id {}: {}", payload->xmlns(), payload->name(), stanza.id(), e.what());
-        request.error(StanzaErrorCondition::internal_server_error);
+    auto send = [this](Stanza reply) { route(std::move(reply)); };
+    if (handler->sync) {
+        IqRequest request{stanza, send};
+        try {
+            handler->sync(request);
+        } catch (const std::exception& e) {
+            log::error("iq handler for {{{}}}{} failed on id {}: {}", payload->xmlns(), payload->name(), stanza.id(),
+                       e.what());
+            request.error(StanzaErrorCondition::internal_server_error);
+        }
+        return true;
     }
+    auto request = std::make_shared<IqRequest>(stanza, send);
+    auto run = [request, handler]() -> Task<void> {
+        try {
+            co_await handler->async(*request);
+        } catch (const std::exception& e) {
+            const auto& p = request->payload();
+            log::error("iq handler for {{{}}}{} failed on id {}: {}", p.xmlns(), p.name(), request->stanza().id(), e.what());
+            request->error(StanzaErrorCondition::internal_server_error);
+        }
+    };
+    boost::asio::co_spawn(server_.shards().at(shard_).context(), std::move(run), boost::asio::detached);
     return true;
 }
 
@@ -204,6 +220,13 @@ void Router::unbind(const xmpp::Jid& jid, std::uint64_t connection_id) {
     ResourceUnbound event{jid};
     host_.hooks().fire(event);
     if (resources.empty()) homes_.erase(it);
+}
+
+std::vector<xmpp::Jid> Router::resources_of(const xmpp::BareJid& account) const {
+    std::vector<xmpp::Jid> out;
+    if (auto it = homes_.find(account); it != homes_.end())
+        for (const auto& r : it->second.resources) out.push_back(r.jid);
+    return out;
 }
 
 void Router::set_presence(const xmpp::Jid& jid, bool available, int priority) {

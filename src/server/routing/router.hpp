@@ -34,6 +34,7 @@ public:
     BindResult bind(const xmpp::Jid& jid, SessionRef session);
     void unbind(const xmpp::Jid& jid, std::uint64_t connection_id);
     void set_presence(const xmpp::Jid& jid, bool available, int priority);
+    std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Stanza to a local account, already on its owner shard.
     void deliver_local(xmpp::Stanza stanza);
 

@@ -106,14 +106,21 @@ void Database::migrate(std::string_view component, const std::vector<std::string
     }
 }
 
-Database::Transaction::Transaction(Database& db) : db_{db} { db_.exec("BEGIN IMMEDIATE"); }
+// Inside another transaction, a transaction is a savepoint, so stores can be composed
+// (account deletion runs every module's cleanup in one transaction).
+Database::Transaction::Transaction(Database& db) : db_{db}, nested_{sqlite3_get_autocommit(db.db_) == 0} {
+    db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+}
 Database::Transaction::~Transaction() {
     if (!done_) {
-        try { db_.exec("ROLLBACK"); } catch (...) {}
+        try {
+            db_.exec(nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK");
+        } catch (...) {
+        }
     }
 }
 void Database::Transaction::commit() {
-    db_.exec("COMMIT");
+    db_.exec(nested_ ? "RELEASE nested" : "COMMIT");
     done_ = true;
 }
 

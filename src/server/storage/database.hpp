@@ -64,6 +64,7 @@ public:
         void commit();
     private:
         Database& db_;
+        bool nested_;
         bool done_ = false;
     };
 
