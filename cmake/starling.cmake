@@ -10,6 +10,11 @@ endfunction()
 
 function(starling_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+  # g++ 12 misreports Asio's coroutine frame allocator (operator new/delete pairs of
+  # awaitable_frame_base) as mismatched.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete)
+  endif()
 endfunction()
 
 # Asio is compiled once (src/net/asio.cpp); everything that includes it must agree.

@@ -32,6 +32,9 @@ int compliance() {
         {"XEP-0440", "SASL Channel-Binding Type Capability", "1.0.0", "core", 440},
     };
     for (const auto* m : server::catalog())
+        for (const auto& [spec, title] : m->rfcs)
+            rows.push_back({std::string(spec), std::string(title), "", "module `" + std::string(m->name) + "`", 100});
+    for (const auto* m : server::catalog())
         for (const auto& x : m->xeps) {
             char number[16];
             std::snprintf(number, sizeof number, "XEP-%04d", x.number);

@@ -5,6 +5,7 @@
 #include <any>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "server/module/module_context.hpp"
@@ -31,6 +32,8 @@ struct ModuleInfo {
     std::string_view name;
     std::string_view description;
     std::vector<Xep> xeps;
+    // RFC sections the module implements, e.g. {"RFC 6121 §2", "Roster management"}.
+    std::vector<std::pair<std::string_view, std::string_view>> rfcs;
     bool enabled_by_default = true;
     const config::ModuleOptions* options = nullptr;  // null: no settings
     std::unique_ptr<Module> (*create)(ModuleContext& context, const std::any& options) = nullptr;

@@ -9,6 +9,7 @@ namespace disco { extern const server::ModuleInfo info; }
 namespace ping { extern const server::ModuleInfo info; }
 namespace version { extern const server::ModuleInfo info; }
 namespace entity_time { extern const server::ModuleInfo info; }
+namespace roster { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -19,6 +20,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &ping::info,
         &version::info,
         &entity_time::info,
+        &roster::info,
     };
     return modules;
 }

@@ -1,0 +1,51 @@
+#pragma once
+// RosterStore: each account's roster (RFC 6121 §2) with versioning (§2.6). One row per
+// item, written on its own (an item change never rewrites the roster); a removed item stays
+// as a tombstone carrying the version of its removal, so a client that last saw version N
+// can be sent exactly the changes since N. Synchronous: call it on the storage thread.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/storage/database.hpp"
+
+namespace starling::roster {
+
+struct RosterItem {
+    std::string jid;                    // the contact's bare JID, canonical
+    std::string name;                   // empty: none
+    std::string subscription = "none";  // none, to, from, both (§2.1.2.5)
+    bool ask = false;                   // subscribe request pending out (§3.1.2)
+    bool pending_in = false;            // their subscribe request, not yet answered (§3.1.3)
+    bool approved = false;              // pre-approval (§3.4)
+    std::vector<std::string> groups;
+    std::int64_t version = 0;           // the roster version of the item's last change
+    bool removed = false;               // a tombstone (only from changes_since)
+};
+
+class RosterStore {
+public:
+    explicit RosterStore(storage::Database& db);
+
+    std::int64_t version(std::string_view account);
+    std::vector<RosterItem> items(std::string_view account);
+    // Items changed (including removed) after version `since`, oldest change first.
+    std::vector<RosterItem> changes_since(std::string_view account, std::int64_t since);
+    std::optional<RosterItem> item(std::string_view account, std::string_view jid);
+    std::size_t count(std::string_view account);
+    // Writes the item under a new roster version, which it returns (and sets in `item`).
+    std::int64_t put(std::string_view account, RosterItem& item);
+    // Tombstones the item; nullopt if there was none.
+    std::optional<std::int64_t> remove(std::string_view account, std::string_view jid);
+
+    static void remove_account(storage::Database& db, std::string_view account);
+
+private:
+    std::int64_t next_version(std::string_view account);
+    RosterItem read_row(storage::Statement& q);
+    storage::Database& db_;
+};
+
+}  // namespace starling::roster
