@@ -62,9 +62,10 @@ def test_non_chat_message_to_an_unknown_resource_gets_service_unavailable(server
 
 def test_presence_probe_is_not_forwarded_to_the_users_clients(server):
     alice, _ = login(server.port, "alice", PASSWORD)
-    bob, _ = login(server.port, "bob", PASSWORD)
+    bob, bob_jid = login(server.port, "bob", PASSWORD)
     bob.send("<presence/>")
-    assert is_result(bob.ping("sync"))
+    # RFC 6121 §4.2.2: the server echoes the presence to the user's own resources.
+    bob.wait_for(lambda e: e.tag == q(NS_CLIENT, "presence") and e.get("from") == bob_jid)
     alice.send("<presence type='probe' to='bob@localhost'/>")
     alice.send("<message type='chat' to='bob@localhost' id='after'><body>after</body></message>")
     first = bob.wait_for(lambda e: e.tag in (q(NS_CLIENT, "presence"), q(NS_CLIENT, "message")))

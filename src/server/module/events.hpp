@@ -27,6 +27,27 @@ struct StanzaToClient {
     xmpp::Stanza& stanza;
 };
 
+// Owner shard of the sender's account: a resource's own presence (no 'to', available or
+// unavailable), after the router recorded its availability. `initial`: its first available
+// presence in this session (RFC 6121 §4.2). Handlers broadcast it.
+struct OwnPresence {
+    xmpp::Stanza& stanza;
+    bool initial;
+};
+
+// Owner shard of the sender: a subscription request or answer the user sends (RFC 6121 §3),
+// 'from' already the user's bare JID. Flow::stop: the handler routes it (or not) itself.
+struct OutboundSubscription {
+    xmpp::Stanza& stanza;
+};
+
+// Owner shard of the recipient: a subscription stanza or a probe for a local account.
+// Flow::stop: handled; otherwise subscription stanzas go to available resources and probes
+// are dropped.
+struct InboundSubscription {
+    xmpp::Stanza& stanza;
+};
+
 // Owner shard of the account, after a resource is bound / after it is gone.
 struct ResourceBound {
     const xmpp::Jid& jid;

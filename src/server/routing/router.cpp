@@ -35,8 +35,8 @@ void Router::route(Stanza stanza) {
     if (!to) {
         // RFC 6120 §10.3.3: no 'to' means the sender's own account: the server handles it
         // as if addressed to the bare JID (and answers from it).
-        if (stanza.kind() == StanzaKind::presence || !stanza.from() || !stanza.from()->has_local())
-            return;  // presence without 'to' is availability, which the stream handled already
+        if (!stanza.from() || !stanza.from()->has_local()) return;
+        if (stanza.kind() == StanzaKind::presence) return own_presence(std::move(stanza));
         stanza.set_to(stanza.from()->bare().jid());
         return route(std::move(stanza));
     }
@@ -116,8 +116,12 @@ void Router::deliver_local(Stanza stanza) {
             case StanzaKind::iq: return bounce(stanza, StanzaErrorCondition::service_unavailable);
         }
     }
-    if (stanza.kind() == StanzaKind::presence && stanza.type() == "probe")
-        return;  // RFC 6121 §4.3: the server answers probes itself (the IM issue); never the client
+    if (stanza.kind() == StanzaKind::presence && is_subscription(stanza.type())) {
+        InboundSubscription event{stanza};
+        if (host_.hooks().fire(event) == Flow::stop) return;
+        // RFC 6121 §4.3: probes are the server's business, never the client's.
+        if (stanza.type() == "probe") return;
+    }
     if (stanza.kind() == StanzaKind::iq) {
         // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf, but only
         // for an account that exists.
@@ -130,6 +134,53 @@ void Router::deliver_local(Stanza stanza) {
         return answer_for_offline_account(std::move(stanza));
     }
     deliver_to_bare(home, std::move(stanza));
+}
+
+bool Router::is_subscription(std::string_view type) {
+    return type == "subscribe" || type == "subscribed" || type == "unsubscribe" || type == "unsubscribed" ||
+           type == "probe";
+}
+
+void Router::own_presence(Stanza stanza) {
+    const xmpp::Jid from = *stanza.from();
+    std::size_t owner = server_.owner_of(from.bare());
+    if (owner != shard_) {
+        server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
+            server.shard(owner).router.own_presence(std::move(s));
+        });
+        return;
+    }
+    if (stanza.type() != "" && stanza.type() != "unavailable") return;  // §4.1: other types need a 'to'
+    auto it = homes_.find(from.bare());
+    BoundResource* r = it == homes_.end() ? nullptr : it->second.find(from.resource());
+    if (!r || r->session.connection_id == 0) return;
+    bool available = stanza.type().empty();
+    bool initial = available && !r->available;
+    if (!available && !r->available) return;  // unavailable twice: nothing to tell anyone
+    r->available = available;
+    r->priority = 0;
+    if (available) {
+        try {
+            std::string p = stanza.element().child_text("priority", ns::client);
+            if (!p.empty()) r->priority = std::clamp(std::stoi(p), -128, 127);
+        } catch (...) {
+        }
+    }
+    OwnPresence event{stanza, initial};
+    host_.hooks().fire(event);
+}
+
+void Router::outbound_subscription(Stanza stanza) {
+    std::size_t owner = server_.owner_of(stanza.from()->bare());
+    if (owner != shard_) {
+        server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
+            server.shard(owner).router.outbound_subscription(std::move(s));
+        });
+        return;
+    }
+    OutboundSubscription event{stanza};
+    if (host_.hooks().fire(event) == Flow::stop) return;
+    route(std::move(stanza));
 }
 
 void Router::answer_for_offline_account(Stanza stanza) {
@@ -229,13 +280,5 @@ std::vector<xmpp::Jid> Router::resources_of(const xmpp::BareJid& account) const 
     return out;
 }
 
-void Router::set_presence(const xmpp::Jid& jid, bool available, int priority) {
-    auto it = homes_.find(jid.bare());
-    if (it == homes_.end()) return;
-    if (BoundResource* r = it->second.find(jid.resource())) {
-        r->available = available;
-        r->priority = priority;
-    }
-}
 
 }  // namespace starling::server

@@ -33,7 +33,12 @@ public:
     };
     BindResult bind(const xmpp::Jid& jid, SessionRef session);
     void unbind(const xmpp::Jid& jid, std::uint64_t connection_id);
-    void set_presence(const xmpp::Jid& jid, bool available, int priority);
+    // A presence stanza a user sends without 'to' (any shard): hops to the owner shard,
+    // records availability and priority, and fires OwnPresence.
+    void own_presence(xmpp::Stanza stanza);
+    // A subscription stanza a user sends (any shard): OutboundSubscription on the owner shard.
+    void outbound_subscription(xmpp::Stanza stanza);
+    static bool is_subscription(std::string_view type);
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Stanza to a local account, already on its owner shard.
     void deliver_local(xmpp::Stanza stanza);

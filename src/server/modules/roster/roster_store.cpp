@@ -37,7 +37,7 @@ std::vector<std::string> split_groups(std::string_view s) {
     return out;
 }
 
-constexpr const char* columns = "jid, name, subscription, ask, pending_in, approved, groups, version, removed";
+constexpr const char* columns = "jid, name, subscription, ask, pending_in, approved, groups, version, removed, hidden";
 }  // namespace
 
 RosterStore::RosterStore(Database& db) : db_{db} {
@@ -48,12 +48,13 @@ RosterStore::RosterStore(Database& db) : db_{db} {
         " PRIMARY KEY (account, jid))",
         "CREATE INDEX roster_items_by_version ON roster_items(account, version)",
         "CREATE TABLE roster_versions (account TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+        "ALTER TABLE roster_items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
     });
 }
 
 RosterItem RosterStore::read_row(storage::Statement& q) {
     return RosterItem{q.text(0), q.text(1), q.text(2), q.integer(3) != 0, q.integer(4) != 0, q.integer(5) != 0,
-                      split_groups(q.text(6)), q.integer(7), q.integer(8) != 0};
+                      split_groups(q.text(6)), q.integer(7), q.integer(8) != 0, q.integer(9) != 0};
 }
 
 std::int64_t RosterStore::version(std::string_view account) {
@@ -63,7 +64,7 @@ std::int64_t RosterStore::version(std::string_view account) {
 }
 
 std::vector<RosterItem> RosterStore::items(std::string_view account) {
-    auto q = db_.prepare(std::string("SELECT ") + columns + " FROM roster_items WHERE account = ? AND removed = 0");
+    auto q = db_.prepare(std::string("SELECT ") + columns + " FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 0");
     q.bind(1, account);
     std::vector<RosterItem> out;
     while (q.step()) out.push_back(read_row(q));
@@ -72,7 +73,7 @@ std::vector<RosterItem> RosterStore::items(std::string_view account) {
 
 std::vector<RosterItem> RosterStore::changes_since(std::string_view account, std::int64_t since) {
     auto q = db_.prepare(std::string("SELECT ") + columns +
-                         " FROM roster_items WHERE account = ? AND version > ? ORDER BY version");
+                         " FROM roster_items WHERE account = ? AND version > ? AND hidden = 0 ORDER BY version");
     q.bind(1, account).bind(2, since);
     std::vector<RosterItem> out;
     while (q.step()) out.push_back(read_row(q));
@@ -87,8 +88,23 @@ std::optional<RosterItem> RosterStore::item(std::string_view account, std::strin
     return read_row(q);
 }
 
+std::vector<RosterItem> RosterStore::pending_in(std::string_view account) {
+    auto q = db_.prepare(std::string("SELECT ") + columns +
+                         " FROM roster_items WHERE account = ? AND removed = 0 AND pending_in = 1");
+    q.bind(1, account);
+    std::vector<RosterItem> out;
+    while (q.step()) out.push_back(read_row(q));
+    return out;
+}
+
+void RosterStore::forget(std::string_view account, std::string_view jid) {
+    auto q = db_.prepare("DELETE FROM roster_items WHERE account = ? AND jid = ? AND hidden = 1");
+    q.bind(1, account).bind(2, jid);
+    q.run();
+}
+
 std::size_t RosterStore::count(std::string_view account) {
-    auto q = db_.prepare("SELECT COUNT(*) FROM roster_items WHERE account = ? AND removed = 0");
+    auto q = db_.prepare("SELECT COUNT(*) FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 0");
     q.bind(1, account);
     q.step();
     return static_cast<std::size_t>(q.integer(0));
@@ -108,13 +124,14 @@ std::int64_t RosterStore::put(std::string_view account, RosterItem& item) {
     item.version = next_version(account);
     item.removed = false;
     auto q = db_.prepare(
-        "INSERT INTO roster_items(account, jid, name, subscription, ask, pending_in, approved, groups, version, removed)"
-        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(account, jid) DO UPDATE SET name = excluded.name,"
+        "INSERT INTO roster_items(account, jid, name, subscription, ask, pending_in, approved, groups, version, removed,"
+        " hidden) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(account, jid) DO UPDATE SET name = excluded.name,"
         " subscription = excluded.subscription, ask = excluded.ask, pending_in = excluded.pending_in,"
-        " approved = excluded.approved, groups = excluded.groups, version = excluded.version, removed = 0");
+        " approved = excluded.approved, groups = excluded.groups, version = excluded.version, removed = 0,"
+        " hidden = excluded.hidden");
     q.bind(1, account).bind(2, item.jid).bind(3, item.name).bind(4, item.subscription)
         .bind(5, std::int64_t{item.ask}).bind(6, std::int64_t{item.pending_in}).bind(7, std::int64_t{item.approved})
-        .bind(8, join_groups(item.groups)).bind(9, item.version);
+        .bind(8, join_groups(item.groups)).bind(9, item.version).bind(10, std::int64_t{item.hidden});
     q.run();
     t.commit();
     return item.version;
@@ -122,7 +139,8 @@ std::int64_t RosterStore::put(std::string_view account, RosterItem& item) {
 
 std::optional<std::int64_t> RosterStore::remove(std::string_view account, std::string_view jid) {
     Database::Transaction t{db_};
-    if (!item(account, jid)) return std::nullopt;
+    auto existing = item(account, jid);
+    if (!existing || existing->hidden) return std::nullopt;
     std::int64_t v = next_version(account);
     auto q = db_.prepare(
         "UPDATE roster_items SET removed = 1, version = ?, name = '', subscription = 'none', ask = 0,"

@@ -23,6 +23,7 @@ struct RosterItem {
     std::vector<std::string> groups;
     std::int64_t version = 0;           // the roster version of the item's last change
     bool removed = false;               // a tombstone (only from changes_since)
+    bool hidden = false;                // not in the roster: only their pending request
 };
 
 class RosterStore {
@@ -33,7 +34,12 @@ public:
     std::vector<RosterItem> items(std::string_view account);
     // Items changed (including removed) after version `since`, oldest change first.
     std::vector<RosterItem> changes_since(std::string_view account, std::int64_t since);
+    // Also a hidden item (a pending request from someone not in the roster).
     std::optional<RosterItem> item(std::string_view account, std::string_view jid);
+    // Requests from contacts that the user has not answered yet (§3.1.3), hidden or not.
+    std::vector<RosterItem> pending_in(std::string_view account);
+    // Deletes a hidden item outright (its request was withdrawn).
+    void forget(std::string_view account, std::string_view jid);
     std::size_t count(std::string_view account);
     // Writes the item under a new roster version, which it returns (and sets in `item`).
     std::int64_t put(std::string_view account, RosterItem& item);

@@ -114,20 +114,13 @@ void C2sStream::on_stanza(xml::Element element) {
     StanzaFromClient event{*this, stanza};
     if (shard_.host.hooks().fire(event) == Flow::stop) return;
 
-    if (stanza.kind() == xmpp::StanzaKind::presence && !stanza.to() &&
-        (stanza.type().empty() || stanza.type() == "unavailable")) {
-        // Availability for routing (RFC 6121 §8.5.2): who may receive bare-JID messages.
-        bool available = stanza.type().empty();
-        int priority = 0;
-        try {
-            std::string p = stanza.element().child_text("priority", ns::client);
-            if (!p.empty()) priority = std::clamp(std::stoi(p), -128, 127);
-        } catch (...) {
-        }
-        auto owner = server_.owner_of(jid_->bare());
-        server_.shards().post(owner, [&server = server_, owner, jid = *jid_, available, priority] {
-            server.shard(owner).router.set_presence(jid, available, priority);
-        });
+    if (stanza.kind() == xmpp::StanzaKind::presence && stanza.to() && Router::is_subscription(stanza.type()) &&
+        stanza.type() != "probe") {
+        // RFC 6121 §3.1.2: subscription stanzas are the account's, not one resource's, and
+        // change its roster before they leave.
+        stanza.set_from(jid_->bare().jid());
+        stanza.set_to(stanza.to()->bare().jid());
+        return shard_.router.outbound_subscription(std::move(stanza));
     }
     shard_.router.route(std::move(stanza));
 }

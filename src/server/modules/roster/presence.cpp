@@ -1,0 +1,245 @@
+// RosterModule, part two: presence subscriptions (RFC 6121 §3, Appendix A) and presence
+// broadcast and probes (§4). Runs on the account's owner shard; each state change is one
+// read-modify-write inside one storage-thread call, then pushes and routing here.
+#include <boost/asio/co_spawn.hpp>
+
+#include "base/log.hpp"
+#include "net/shard.hpp"
+#include "server/modules/roster/roster_module.hpp"
+#include "server/storage/storage_thread.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::roster {
+
+using namespace server;
+using xmpp::Stanza;
+using xmpp::StanzaKind;
+
+namespace {
+
+std::optional<SubscriptionType> type_of(std::string_view t) {
+    if (t == "subscribe") return SubscriptionType::subscribe;
+    if (t == "subscribed") return SubscriptionType::subscribed;
+    if (t == "unsubscribe") return SubscriptionType::unsubscribe;
+    if (t == "unsubscribed") return SubscriptionType::unsubscribed;
+    return std::nullopt;
+}
+
+SubscriptionState state_of(const RosterItem& i) {
+    return {i.subscription == "to" || i.subscription == "both", i.subscription == "from" || i.subscription == "both",
+            i.ask, i.pending_in, i.approved};
+}
+
+void apply(RosterItem& i, const SubscriptionState& s) {
+    i.subscription = std::string(s.subscription());
+    i.ask = s.pending_out;
+    i.pending_in = s.pending_in;
+    i.approved = s.approved;
+}
+
+// Nothing left that the user asked for or agreed to: a hidden item has no reason to exist.
+bool empty_hidden(const RosterItem& i) { return i.hidden && !i.pending_in && !i.approved && i.subscription == "none"; }
+
+Stanza presence(std::string_view type, const xmpp::Jid& from, const xmpp::Jid& to) {
+    xml::Element e{"presence", std::string(ns::client)};
+    if (!type.empty()) e.set_attribute("type", type);
+    return Stanza{StanzaKind::presence, std::move(e), from, to};
+}
+
+struct Change {
+    Transition transition;
+    RosterItem item;
+    bool pushed = false;  // the visible roster changed: push it
+};
+
+}  // namespace
+
+void RosterModule::spawn(Task<void> task) {
+    boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log::error("roster: presence handling failed: {}", ex.what());
+        }
+    });
+}
+
+void RosterModule::register_presence_handlers() {
+    ctx_.on<OwnPresence>([this](OwnPresence& e) { spawn(broadcast(e.stanza, e.initial)); });
+    ctx_.on<OutboundSubscription>([this](OutboundSubscription& e) {
+        spawn(outbound(e.stanza));
+        return Flow::stop;
+    });
+    ctx_.on<InboundSubscription>([this](InboundSubscription& e) {
+        spawn(e.stanza.type() == "probe" ? answer_probe(e.stanza) : inbound(e.stanza));
+        return Flow::stop;
+    });
+}
+
+// The available resources of an account, with their last presence.
+std::vector<std::pair<xmpp::Jid, const xml::Element*>> RosterModule::available_of(const xmpp::BareJid& account) const {
+    std::vector<std::pair<xmpp::Jid, const xml::Element*>> out;
+    auto it = last_presence_.find(account);
+    if (it == last_presence_.end()) return out;
+    for (const auto& [resource, element] : it->second)
+        if (auto jid = account.with_resource(resource)) out.emplace_back(*jid, &element);
+    return out;
+}
+
+Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
+    const xmpp::Jid from = *stanza.from();
+    const xmpp::BareJid account = from.bare();
+    bool available = stanza.type().empty();
+    if (available) {
+        last_presence_[account][std::string(from.resource())] = stanza.element();
+    } else if (auto it = last_presence_.find(account); it != last_presence_.end()) {
+        it->second.erase(std::string(from.resource()));
+        if (it->second.empty()) last_presence_.erase(it);
+    }
+
+    std::string user{account.local()};
+    auto load = [user](storage::Database& db) {
+        RosterStore roster{db};
+        return std::pair{roster.items(user), initial_pending(roster, user)};
+    };
+    auto [items, pending] = co_await ctx_.storage().run(std::move(load));
+
+    // §4.2.2, §4.4.2, §4.5.2: to every contact subscribed to the user's presence, and to
+    // the user's own available resources. Nobody else learns anything (§3: no leaks).
+    for (const auto& item : items) {
+        if (item.subscription != "from" && item.subscription != "both") continue;
+        if (auto to = xmpp::Jid::parse(item.jid)) {
+            Stanza copy = stanza;
+            copy.set_to(*to);
+            ctx_.send(std::move(copy));
+        }
+    }
+    for (const auto& [resource, element] : available_of(account)) {
+        Stanza copy = stanza;
+        copy.set_to(resource);
+        ctx_.send(std::move(copy));
+    }
+    if (!initial) co_return;
+    // §4.2.1: probe the contacts the user is subscribed to; they answer with their presence.
+    for (const auto& item : items)
+        if (item.subscription == "to" || item.subscription == "both")
+            if (auto to = xmpp::Jid::parse(item.jid)) ctx_.send(presence("probe", account.jid(), *to));
+    // The user's other resources, so the new one knows them.
+    for (const auto& [resource, element] : available_of(account)) {
+        if (resource == from) continue;
+        ctx_.send(Stanza{StanzaKind::presence, *element, resource, from});
+    }
+    // §3.1.3: requests the user has not answered yet come again at each login.
+    for (const auto& item : pending)
+        if (auto contact = xmpp::Jid::parse(item.jid)) ctx_.send(presence("subscribe", *contact, from));
+}
+
+std::vector<RosterItem> RosterModule::initial_pending(RosterStore& roster, const std::string& user) {
+    return roster.pending_in(user);
+}
+
+Task<void> RosterModule::outbound(Stanza stanza) {
+    auto type = *type_of(stanza.type());
+    const xmpp::BareJid account = stanza.from()->bare();
+    std::string user{account.local()}, contact = stanza.to()->bare().str();
+    auto change = [user, contact, type](storage::Database& db) {
+        RosterStore roster{db};
+        auto existing = roster.item(user, contact);
+        RosterItem item = existing.value_or(RosterItem{contact});
+        SubscriptionState before = state_of(item);
+        Change c{roster::outbound(before, type), item};
+        // §3.1.2: subscribing adds the contact to the roster; §3.1.5: approving a request
+        // from someone not in the roster adds them too.
+        bool show = (!existing || item.hidden) &&
+                    (type == SubscriptionType::subscribe || (type == SubscriptionType::subscribed && c.transition.forward));
+        if (!c.transition.changed(before) && !show) return c;
+        apply(c.item, c.transition.next);
+        if (show) c.item.hidden = false;
+        if (empty_hidden(c.item)) {
+            roster.forget(user, contact);
+            return c;
+        }
+        if (!existing && c.item.hidden) c.item.hidden = false;
+        roster.put(user, c.item);
+        c.pushed = !c.item.hidden;
+        return c;
+    };
+    Change c = co_await ctx_.storage().run(std::move(change));
+    if (c.pushed) push(account, c.item, c.item.version);
+    if (!c.transition.forward) co_return;
+    ctx_.send(stanza);
+    // §3.1.5 / §3.2: the contact now sees (or no longer sees) the user's presence.
+    auto to = *stanza.to();
+    if (type == SubscriptionType::subscribed)
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(Stanza{StanzaKind::presence, *element, resource, to});
+    if (type == SubscriptionType::unsubscribed)
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(presence("unavailable", resource, to));
+}
+
+Task<void> RosterModule::inbound(Stanza stanza) {
+    auto type = type_of(stanza.type());
+    if (!type || !stanza.from()) co_return;
+    const xmpp::BareJid account = stanza.to()->bare();
+    const xmpp::Jid contact_jid = stanza.from()->bare().jid();
+    std::string user{account.local()}, contact = contact_jid.str();
+    auto change = [user, contact, t = *type](storage::Database& db) {
+        RosterStore roster{db};
+        auto existing = roster.item(user, contact);
+        RosterItem item = existing.value_or(RosterItem{contact});
+        if (!existing) item.hidden = true;  // a stranger's request is not a roster item (§3.1.3)
+        SubscriptionState before = state_of(item);
+        Change c{roster::inbound(before, t), item};
+        if (!c.transition.changed(before)) return c;
+        apply(c.item, c.transition.next);
+        if (empty_hidden(c.item)) {
+            if (existing) roster.forget(user, contact);
+            return c;
+        }
+        roster.put(user, c.item);
+        c.pushed = !c.item.hidden;
+        return c;
+    };
+    Change c = co_await ctx_.storage().run(std::move(change));
+    if (c.pushed) push(account, c.item, c.item.version);
+    if (c.transition.forward) {
+        // To each available resource; a subscribe nobody sees now stays pending (§3.1.3).
+        stanza.set_from(contact_jid);
+        for (const auto& [resource, element] : available_of(account)) {
+            Stanza copy = stanza;
+            copy.set_to(resource);
+            ctx_.send(std::move(copy));
+        }
+    }
+    if (c.transition.reply_subscribed) {
+        ctx_.send(presence("subscribed", account.jid(), contact_jid));
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(Stanza{StanzaKind::presence, *element, resource, contact_jid});
+    }
+    if (c.transition.reply_unsubscribed) ctx_.send(presence("unsubscribed", account.jid(), contact_jid));
+}
+
+Task<void> RosterModule::answer_probe(Stanza probe) {
+    if (!probe.from()) co_return;
+    const xmpp::BareJid account = probe.to()->bare();
+    const xmpp::Jid prober = probe.from()->bare().jid();
+    std::string user{account.local()}, contact = prober.str();
+    auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
+    auto item = co_await ctx_.storage().run(std::move(lookup));
+    // §4.3.2: only a subscriber learns anything, and a stranger cannot tell why not.
+    if (!item || (item->subscription != "from" && item->subscription != "both")) co_return;
+    auto available = available_of(account);
+    for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
+    if (available.empty()) ctx_.send(presence("unavailable", account.jid(), prober));
+}
+
+void RosterModule::unavailable_after_disconnect(const xmpp::Jid& resource) {
+    // §4.5.2: a session that ends without saying goodbye still leaves with unavailable.
+    auto it = last_presence_.find(resource.bare());
+    if (it == last_presence_.end() || !it->second.contains(std::string(resource.resource()))) return;
+    spawn(broadcast(presence("unavailable", resource, resource.bare().jid()), false));
+}
+
+}  // namespace starling::roster

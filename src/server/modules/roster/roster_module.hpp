@@ -1,0 +1,58 @@
+#pragma once
+// RosterModule: the roster (RFC 6121 §2, roster.cpp) and what hangs on it: presence
+// subscriptions (§3, Appendix A) and presence broadcast and probes (§4) (presence.cpp).
+// One instance per shard; every handler runs on the owner shard of the account concerned,
+// so the per-account state below is plain members. Store calls run on the storage thread,
+// and each read-modify-write of an item happens inside one call there, so two stanzas for
+// one account can never interleave their updates.
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "server/module/events.hpp"
+#include "server/module/module.hpp"
+#include "server/modules/roster/roster_store.hpp"
+#include "server/modules/roster/subscription_state.hpp"
+
+namespace starling::roster {
+
+struct Options {
+    std::uint32_t max_items = 5000;
+    std::uint32_t max_name_bytes = 1023;
+};
+
+class RosterModule final : public server::Module {
+public:
+    RosterModule(server::ModuleContext& ctx, const Options& options);
+
+private:
+    // roster.cpp
+    Task<void> get(server::IqRequest& request);
+    Task<void> set(server::IqRequest& request);
+    void push(const xmpp::BareJid& account, const RosterItem& item, std::int64_t version,
+              const std::set<std::string>& only = {});
+    static xml::Element item_element(const RosterItem& item);
+
+    // presence.cpp
+    void register_presence_handlers();
+    Task<void> broadcast(xmpp::Stanza presence, bool initial);
+    Task<void> outbound(xmpp::Stanza stanza);
+    Task<void> inbound(xmpp::Stanza stanza);
+    Task<void> answer_probe(xmpp::Stanza probe);
+    void unavailable_after_disconnect(const xmpp::Jid& resource);
+    void spawn(Task<void> task);
+    std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;
+    static std::vector<RosterItem> initial_pending(RosterStore& roster, const std::string& user);
+
+    server::ModuleContext& ctx_;
+    Options options_;
+    // Which resources of each account asked for the roster (§2.1.6).
+    std::unordered_map<xmpp::BareJid, std::set<std::string>> interested_;
+    // The last available presence of each available resource (§4.3.2 probes, §4.4 own
+    // resources), and where each sent directed presence (§4.6.3).
+    std::unordered_map<xmpp::BareJid, std::map<std::string, xml::Element>> last_presence_;  // by resource
+    std::map<xmpp::Jid, std::set<xmpp::Jid>> directed_;
+};
+
+}  // namespace starling::roster

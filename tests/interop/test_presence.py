@@ -1,0 +1,168 @@
+"""RFC 6121 §3 and §4 between two local accounts over raw streams: subscription requests
+and answers, roster pushes of the new states, presence broadcast, probes, unavailable at
+logout, pending requests delivered again at login, pre-approval, and no presence for
+anyone without a subscription."""
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import PASSWORD
+from raw_stream import NS_CLIENT, is_result, login, q
+from test_roster import NS_ROSTER, is_push, items, roster_iq
+
+PRESENCE = q(NS_CLIENT, "presence")
+
+
+def online(server, user, resource="r"):
+    s, jid = login(server.port, user, PASSWORD, resource=resource)
+    roster_iq(s, "get")
+    s.send("<presence/>")
+    # The server echoes the presence to the user's own resources once it has recorded it.
+    s.wait_for(lambda e: e.tag == PRESENCE and e.get("from") == jid and e.get("type") is None)
+    return s, jid
+
+
+_seen = {}
+
+
+def presence_from(stream, sender, type_=None):
+    """The next presence stanza from `sender` (bare or full JID prefix) of this type. Other
+    presence stanzas read meanwhile are kept for later calls: the server answers with
+    several stanzas whose relative order the RFC does not fix."""
+    kept = _seen.setdefault(id(stream), [])
+
+    def match(e):
+        return e.tag == PRESENCE and (e.get("from") or "").startswith(sender) and e.get("type") == type_
+
+    for e in kept:
+        if match(e):
+            kept.remove(e)
+            return e
+
+    def wanted(e):
+        if match(e):
+            return True
+        if e.tag == PRESENCE:
+            kept.append(e)
+        return False
+
+    return stream.wait_for(wanted)
+
+
+def no_presence_from(stream, sender, wait=0.4):
+    got = [e.elem for e in stream.poll_events(wait)
+           if e.kind == "element" and e.elem.tag == PRESENCE and (e.elem.get("from") or "").startswith(sender)]
+    assert not got, [ET.tostring(g) for g in got]
+
+
+def roster_item(stream, jid):
+    return items(roster_iq(stream, "get")).get(jid)
+
+
+@pytest.fixture
+def pair(make_server):
+    server = make_server()
+    for name in ("alice", "bob", "eve"):
+        server.add_user(name)
+    server.start()
+    return server
+
+
+def subscribe_both_ways(server, alice, bob):
+    alice.send("<presence type='subscribe' to='bob@localhost'/>")
+    presence_from(bob, "alice@localhost", "subscribe")
+    bob.send("<presence type='subscribed' to='alice@localhost'/>")
+    bob.send("<presence type='subscribe' to='alice@localhost'/>")
+    presence_from(alice, "bob@localhost", "subscribe")
+    alice.send("<presence type='subscribed' to='bob@localhost'/>")
+
+
+def test_subscription_request_and_approval_update_both_rosters_and_start_presence(pair):
+    alice, _ = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    alice.send("<presence type='subscribe' to='bob@localhost'/>")
+    request = presence_from(bob, "alice@localhost", "subscribe")
+    assert request.get("from") == "alice@localhost"  # §3.1.2: from the bare JID
+    item = roster_item(alice, "bob@localhost")
+    assert item.get("subscription") == "none" and item.get("ask") == "subscribe"
+    assert roster_item(bob, "alice@localhost") is None  # a request is not a roster item
+
+    bob.send("<presence type='subscribed' to='alice@localhost'/>")
+    presence_from(alice, "bob@localhost", "subscribed")
+    presence_from(alice, "bob@localhost/r")  # bob's current presence follows the approval
+    assert roster_item(alice, "bob@localhost").get("subscription") == "to"
+    assert roster_item(alice, "bob@localhost").get("ask") is None
+    assert roster_item(bob, "alice@localhost").get("subscription") == "from"
+
+    bob.send("<presence><show>away</show></presence>")
+    update = presence_from(alice, "bob@localhost/r")
+    assert update.findtext(q(NS_CLIENT, "show")) == "away"
+
+
+def test_no_presence_reaches_anyone_without_a_subscription(pair):
+    alice, _ = online(pair, "alice")
+    eve, _ = online(pair, "eve")
+    alice.send("<presence><status>secret plans</status></presence>")
+    assert is_result(alice.ping("sync"))
+    no_presence_from(eve, "alice@localhost")
+    # A probe from a stranger is answered with nothing at all.
+    eve.send("<presence type='probe' to='alice@localhost'/>")
+    no_presence_from(eve, "alice@localhost")
+
+
+def test_initial_presence_probes_contacts_and_logout_broadcasts_unavailable(pair):
+    alice, _ = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    subscribe_both_ways(pair, alice, bob)
+    presence_from(bob, "alice@localhost/r")
+    # A second resource of alice learns bob's presence from the probe at its login.
+    alice2, _ = online(pair, "alice", resource="second")
+    presence_from(alice2, "bob@localhost/r")
+    presence_from(alice2, "alice@localhost/r")  # and alice's other resource
+    # bob disconnects without a word: alice gets unavailable.
+    bob.close()
+    presence_from(alice, "bob@localhost/r", "unavailable")
+
+
+def test_pending_request_is_delivered_again_at_each_login_until_answered(pair):
+    alice, _ = online(pair, "alice")
+    alice.send("<presence type='subscribe' to='bob@localhost'/>")
+    assert is_result(alice.ping("sync"))
+    for resource in ("first", "again"):
+        bob, _ = online(pair, "bob", resource=resource)
+        presence_from(bob, "alice@localhost", "subscribe")
+        bob.close()
+    bob, _ = online(pair, "bob", resource="answer")
+    presence_from(bob, "alice@localhost", "subscribe")
+    bob.send("<presence type='unsubscribed' to='alice@localhost'/>")
+    presence_from(alice, "bob@localhost", "unsubscribed")
+    assert roster_item(alice, "bob@localhost").get("ask") is None
+    bob.close()
+    bob, _ = online(pair, "bob", resource="after")
+    no_presence_from(bob, "alice@localhost")
+
+
+def test_pre_approval_grants_a_later_request_without_asking(pair):
+    alice, _ = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    bob.send("<presence type='subscribed' to='alice@localhost'/>")  # §3.4 pre-approval
+    assert is_result(bob.ping("sync"))
+    no_presence_from(alice, "bob@localhost")  # M.N.: not routed
+    alice.send("<presence type='subscribe' to='bob@localhost'/>")
+    presence_from(alice, "bob@localhost", "subscribed")
+    assert roster_item(alice, "bob@localhost").get("subscription") == "to"
+    assert roster_item(bob, "alice@localhost").get("subscription") == "from"
+
+
+def test_unsubscribe_ends_the_flow_of_presence(pair):
+    alice, _ = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    subscribe_both_ways(pair, alice, bob)
+    presence_from(alice, "bob@localhost/r")
+    alice.send("<presence type='unsubscribe' to='bob@localhost'/>")
+    presence_from(bob, "alice@localhost", "unsubscribe")
+    assert roster_item(alice, "bob@localhost").get("subscription") == "from"
+    assert roster_item(bob, "alice@localhost").get("subscription") == "to"
+    bob.send("<presence><status>now</status></presence>")
+    assert is_result(bob.ping("sync"))
+    no_presence_from(alice, "bob@localhost/r")
