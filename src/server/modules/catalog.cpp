@@ -10,6 +10,8 @@ namespace ping { extern const server::ModuleInfo info; }
 namespace version { extern const server::ModuleInfo info; }
 namespace entity_time { extern const server::ModuleInfo info; }
 namespace roster { extern const server::ModuleInfo info; }
+namespace vcard { extern const server::ModuleInfo info; }
+namespace private_xml { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -21,6 +23,8 @@ const std::vector<const ModuleInfo*>& catalog() {
         &version::info,
         &entity_time::info,
         &roster::info,
+        &vcard::info,
+        &private_xml::info,
     };
     return modules;
 }
