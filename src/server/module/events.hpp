@@ -48,6 +48,13 @@ struct InboundSubscription {
     xmpp::Stanza& stanza;
 };
 
+// Owner shard of the recipient: a chat or normal message for a local account that has no
+// resource to take it (none available, or all with negative priority). Flow::stop: the
+// handler took it (stored it, or answered the sender); otherwise service-unavailable.
+struct MessageForOfflineAccount {
+    xmpp::Stanza& stanza;
+};
+
 // Owner shard of the account, after a resource is bound / after it is gone.
 struct ResourceBound {
     const xmpp::Jid& jid;

@@ -12,6 +12,7 @@ namespace entity_time { extern const server::ModuleInfo info; }
 namespace roster { extern const server::ModuleInfo info; }
 namespace vcard { extern const server::ModuleInfo info; }
 namespace private_xml { extern const server::ModuleInfo info; }
+namespace offline { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -25,6 +26,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &roster::info,
         &vcard::info,
         &private_xml::info,
+        &offline::info,
     };
     return modules;
 }

@@ -215,9 +215,13 @@ void Router::deliver_to_bare(UserHome* home, Stanza stanza) {
         }
     }
     if (targets.empty()) {
-        // Offline storage comes with the IM issue; until then the sender learns it failed.
-        if (stanza.kind() == StanzaKind::message && stanza.type() != "headline")
-            bounce(stanza, StanzaErrorCondition::service_unavailable);
+        if (stanza.kind() != StanzaKind::message || stanza.type() == "headline") return;  // §8.5.2.1.1
+        if (stanza.type() == "" || stanza.type() == "normal" || stanza.type() == "chat") {
+            // §8.5.2.2.1: offline storage, if a module offers it (it also checks the account).
+            MessageForOfflineAccount event{stanza};
+            if (host_.hooks().fire(event) == Flow::stop) return;
+        }
+        bounce(stanza, StanzaErrorCondition::service_unavailable);
         return;
     }
     for (std::size_t i = 0; i + 1 < targets.size(); ++i) to_session(targets[i]->session, stanza);

@@ -1,0 +1,177 @@
+// XEP-0160 offline messages: chat and normal messages for an account with no available
+// resource are stored, and delivered at its next initial presence with non-negative
+// priority, each stamped with XEP-0203 delay. Bounded per account; past the bound the sender
+// gets resource-constraint. Handlers run on the account's owner shard; the store on the
+// storage thread, where each message is one row written (and the count checked) at once.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <chrono>
+#include <ctime>
+
+#include <fmt/chrono.h>
+
+#include "base/log.hpp"
+#include "net/shard.hpp"
+#include "server/config/options.hpp"
+#include "server/module/events.hpp"
+#include "server/module/module.hpp"
+#include "server/storage/accounts/account_store.hpp"
+#include "server/storage/storage_thread.hpp"
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::offline {
+
+using namespace server;
+using xmpp::Stanza;
+using xmpp::StanzaErrorCondition;
+
+namespace {
+constexpr std::string_view delay_ns = "urn:xmpp:delay";
+
+struct Options {
+    std::uint32_t max_messages = 1000;
+};
+
+struct Stored {
+    std::string xml;
+    std::int64_t stamp;  // seconds since the epoch, UTC
+};
+
+enum class Outcome { stored, full, no_account };
+
+void migrate(storage::Database& db) {
+    db.migrate("offline", {
+        "CREATE TABLE offline_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,"
+        " stanza TEXT NOT NULL, stamp INTEGER NOT NULL)",
+        "CREATE INDEX offline_messages_by_account ON offline_messages(account, id)",
+    });
+}
+
+void remove_account(storage::Database& db, std::string_view account) {
+    migrate(db);
+    auto q = db.prepare("DELETE FROM offline_messages WHERE account = ?");
+    q.bind(1, account);
+    q.run();
+}
+
+// XEP-0082 date-time in UTC.
+std::string timestamp(std::int64_t seconds) {
+    std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", tm);
+}
+
+}  // namespace
+
+class OfflineModule final : public Module {
+public:
+    OfflineModule(ModuleContext& ctx, const Options& options) : ctx_{ctx}, options_{options} {
+        ctx.disco().add_feature("msgoffline");
+        ctx.on<MessageForOfflineAccount>([this](MessageForOfflineAccount& e) {
+            spawn(store(e.stanza));
+            return Flow::stop;
+        });
+        ctx.on<OwnPresence>([this](OwnPresence& e) {
+            if (!e.initial) return;
+            // XEP-0160 §3: delivered when the user sends initial presence of non-negative priority.
+            std::string p = e.stanza.element().child_text("priority", ns::client);
+            if (!p.empty() && p.front() == '-') return;
+            spawn(deliver(*e.stanza.from()));
+        });
+    }
+
+private:
+    void spawn(Task<void> task) {
+        boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error("offline: {}", ex.what());
+            }
+        });
+    }
+
+    Task<void> store(Stanza stanza) {
+        std::string account{stanza.to()->local()};
+        std::string xml = xml::to_string(stanza.element());  // declares its own namespace
+        std::int64_t now = std::time(nullptr);
+        std::uint32_t max = options_.max_messages;
+        auto write = [account, xml, now, max](storage::Database& db) {
+            if (!storage::AccountStore{db}.exists(account)) return Outcome::no_account;
+            migrate(db);
+            storage::Database::Transaction t{db};
+            auto count = db.prepare("SELECT COUNT(*) FROM offline_messages WHERE account = ?");
+            count.bind(1, account);
+            count.step();
+            if (count.integer(0) >= max) return Outcome::full;
+            auto insert = db.prepare("INSERT INTO offline_messages(account, stanza, stamp) VALUES(?, ?, ?)");
+            insert.bind(1, account).bind(2, xml).bind(3, now);
+            insert.run();
+            t.commit();
+            return Outcome::stored;
+        };
+        Outcome outcome = co_await ctx_.storage().run(std::move(write));
+        if (outcome == Outcome::stored) co_return;
+        // RFC 6121 §8.5.2.2.1 for a non-existent account; XEP-0160 §3 when storage is full.
+        auto condition = outcome == Outcome::full ? StanzaErrorCondition::resource_constraint
+                                                  : StanzaErrorCondition::service_unavailable;
+        Stanza reply = stanza.error_reply({condition, outcome == Outcome::full ? "offline storage is full" : ""});
+        if (!reply.from()) reply.set_from(ctx_.domain());
+        ctx_.send(std::move(reply));
+    }
+
+    Task<void> deliver(xmpp::Jid to) {
+        std::string account{to.local()};
+        auto take = [account](storage::Database& db) {
+            migrate(db);
+            storage::Database::Transaction t{db};
+            std::vector<Stored> out;
+            auto q = db.prepare("SELECT stanza, stamp FROM offline_messages WHERE account = ? ORDER BY id");
+            q.bind(1, account);
+            while (q.step()) out.push_back({q.text(0), q.integer(1)});
+            auto del = db.prepare("DELETE FROM offline_messages WHERE account = ?");
+            del.bind(1, account);
+            del.run();
+            t.commit();
+            return out;
+        };
+        auto messages = co_await ctx_.storage().run(std::move(take));
+        for (auto& m : messages) {
+            auto element = xml::parse_element(m.xml);
+            if (!element) continue;
+            auto parsed = Stanza::parse(std::move(*element));
+            if (!parsed) continue;
+            Stanza s = std::move(parsed).value();
+            // XEP-0203: when and by whom it was held.
+            xml::Element& delay = s.element().add_child("delay", std::string(delay_ns));
+            delay.set_attribute("from", ctx_.domain().str());
+            delay.set_attribute("stamp", timestamp(m.stamp));
+            delay.add_text("Offline storage");
+            s.set_to(to);
+            ctx_.send(std::move(s));
+        }
+        if (!messages.empty()) log::info("offline: delivered {} message(s) to {}", messages.size(), to.str());
+    }
+
+    ModuleContext& ctx_;
+    Options options_;
+};
+
+const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}.add(
+    "max_messages", &Options::max_messages, "Messages kept for one offline account; past it the sender gets an error")};
+
+extern const ModuleInfo info{
+    .name = "offline",
+    .description = "Keeps messages for offline accounts and delivers them at the next login",
+    .xeps = {{160, "1.0.1", "Best Practices for Handling Offline Messages"}, {203, "2.0", "Delayed Delivery"}},
+    .options = &options,
+    .create = create_module_with_options<OfflineModule, Options>,
+    .remove_account = &remove_account,
+};
+
+}  // namespace starling::offline
