@@ -9,7 +9,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-slixmpp python3-pytest python3-openssl openssl
+  python3-slixmpp python3-aioxmpp python3-pytest python3-openssl openssl
 )
 missing=()
 for p in "${packages[@]}"; do
