@@ -48,6 +48,13 @@ struct InboundSubscription {
     xmpp::Stanza& stanza;
 };
 
+// Owner shard of the recipient: available or unavailable presence for a local account's bare
+// JID, before it goes to the available resources. Flow::stop: the handler delivers it later
+// itself (to keep it behind a subscription change still being stored).
+struct PresenceToAccount {
+    xmpp::Stanza& stanza;
+};
+
 // Owner shard of the recipient: a chat or normal message for a local account that has no
 // resource to take it (none available, or all with negative priority). Flow::stop: the
 // handler took it (stored it, or answered the sender); otherwise service-unavailable.

@@ -121,6 +121,9 @@ void Router::deliver_local(Stanza stanza) {
         if (host_.hooks().fire(event) == Flow::stop) return;
         // RFC 6121 §4.3: probes are the server's business, never the client's.
         if (stanza.type() == "probe") return;
+    } else if (stanza.kind() == StanzaKind::presence) {
+        PresenceToAccount event{stanza};
+        if (host_.hooks().fire(event) == Flow::stop) return;
     }
     if (stanza.kind() == StanzaKind::iq) {
         // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf, but only

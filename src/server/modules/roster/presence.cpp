@@ -71,6 +71,12 @@ void RosterModule::register_presence_handlers() {
         spawn(outbound(e.stanza));
         return Flow::stop;
     });
+    ctx_.on<PresenceToAccount>([this](PresenceToAccount& e) {
+        auto account = e.stanza.to()->bare();
+        if (!changing_.contains(account)) return Flow::next;
+        held_[account].push_back(e.stanza);
+        return Flow::stop;
+    });
     ctx_.on<InboundSubscription>([this](InboundSubscription& e) {
         spawn(e.stanza.type() == "probe" ? answer_probe(e.stanza) : inbound(e.stanza));
         return Flow::stop;
@@ -185,6 +191,12 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     const xmpp::BareJid account = stanza.to()->bare();
     const xmpp::Jid contact_jid = stanza.from()->bare().jid();
     std::string user{account.local()}, contact = contact_jid.str();
+    ++changing_[account];
+    struct Release {  // whatever happens, presence held for the account goes on afterwards
+        RosterModule& self;
+        xmpp::BareJid account;
+        ~Release() { self.release(account); }
+    } release{*this, account};
     auto change = [user, contact, t = *type](storage::Database& db) {
         RosterStore roster{db};
         auto existing = roster.item(user, contact);
@@ -233,6 +245,22 @@ Task<void> RosterModule::answer_probe(Stanza probe) {
     auto available = available_of(account);
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
     if (available.empty()) ctx_.send(presence("unavailable", account.jid(), prober));
+}
+
+void RosterModule::release(const xmpp::BareJid& account) {
+    auto it = changing_.find(account);
+    if (it == changing_.end() || --it->second > 0) return;
+    changing_.erase(it);
+    auto held = held_.find(account);
+    if (held == held_.end()) return;
+    auto stanzas = std::move(held->second);
+    held_.erase(held);
+    for (auto& s : stanzas)
+        for (const auto& [resource, element] : available_of(account)) {
+            Stanza copy = s;
+            copy.set_to(resource);
+            ctx_.send(std::move(copy));
+        }
 }
 
 void RosterModule::unavailable_after_disconnect(const xmpp::Jid& resource) {

@@ -42,6 +42,7 @@ private:
     Task<void> answer_probe(xmpp::Stanza probe);
     void unavailable_after_disconnect(const xmpp::Jid& resource);
     void spawn(Task<void> task);
+    void release(const xmpp::BareJid& account);
     std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;
     static std::vector<RosterItem> initial_pending(RosterStore& roster, const std::string& user);
 
@@ -53,6 +54,10 @@ private:
     // resources), and where each sent directed presence (§4.6.3).
     std::unordered_map<xmpp::BareJid, std::map<std::string, xml::Element>> last_presence_;  // by resource
     std::map<xmpp::Jid, std::set<xmpp::Jid>> directed_;
+    // Inbound subscription changes being stored, per account, and the presence that arrived
+    // meanwhile: it must not overtake the 'subscribed' that makes it meaningful (§3.1.6).
+    std::unordered_map<xmpp::BareJid, int> changing_;
+    std::unordered_map<xmpp::BareJid, std::vector<xmpp::Stanza>> held_;
 };
 
 }  // namespace starling::roster
