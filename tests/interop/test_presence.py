@@ -166,3 +166,22 @@ def test_unsubscribe_ends_the_flow_of_presence(pair):
     bob.send("<presence><status>now</status></presence>")
     assert is_result(bob.ping("sync"))
     no_presence_from(alice, "bob@localhost/r")
+
+
+def test_directed_presence_is_followed_by_unavailable_when_the_session_ends(pair):
+    alice, alice_jid = online(pair, "alice")
+    eve, _ = online(pair, "eve")  # no subscription either way
+    alice.send("<presence to='eve@localhost'><status>just for you</status></presence>")
+    got = presence_from(eve, alice_jid)
+    assert got.findtext(q(NS_CLIENT, "status")) == "just for you"
+    alice.close()
+    presence_from(eve, alice_jid, "unavailable")
+
+
+def test_broadcast_unavailable_also_reaches_directed_presence_recipients(pair):
+    alice, alice_jid = online(pair, "alice")
+    eve, _ = online(pair, "eve")
+    alice.send("<presence to='eve@localhost'/>")
+    presence_from(eve, alice_jid)
+    alice.send("<presence type='unavailable'/>")
+    presence_from(eve, alice_jid, "unavailable")

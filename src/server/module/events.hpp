@@ -35,6 +35,12 @@ struct OwnPresence {
     bool initial;
 };
 
+// Owner shard of the sender: directed presence (available or unavailable with a 'to',
+// RFC 6121 §4.6), just before it is routed. Handlers remember who must hear of the end.
+struct DirectedPresence {
+    xmpp::Stanza& stanza;
+};
+
 // Owner shard of the sender: a subscription request or answer the user sends (RFC 6121 §3),
 // 'from' already the user's bare JID. Flow::stop: the handler routes it (or not) itself.
 struct OutboundSubscription {

@@ -173,6 +173,19 @@ void Router::own_presence(Stanza stanza) {
     host_.hooks().fire(event);
 }
 
+void Router::directed_presence(Stanza stanza) {
+    std::size_t owner = server_.owner_of(stanza.from()->bare());
+    if (owner != shard_) {
+        server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
+            server.shard(owner).router.directed_presence(std::move(s));
+        });
+        return;
+    }
+    DirectedPresence event{stanza};
+    host_.hooks().fire(event);
+    route(std::move(stanza));
+}
+
 void Router::outbound_subscription(Stanza stanza) {
     std::size_t owner = server_.owner_of(stanza.from()->bare());
     if (owner != shard_) {

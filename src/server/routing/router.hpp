@@ -36,6 +36,8 @@ public:
     // A presence stanza a user sends without 'to' (any shard): hops to the owner shard,
     // records availability and priority, and fires OwnPresence.
     void own_presence(xmpp::Stanza stanza);
+    // Presence a user sends to someone (any shard): DirectedPresence on the owner shard, then on.
+    void directed_presence(xmpp::Stanza stanza);
     // A subscription stanza a user sends (any shard): OutboundSubscription on the owner shard.
     void outbound_subscription(xmpp::Stanza stanza);
     static bool is_subscription(std::string_view type);

@@ -71,6 +71,12 @@ void RosterModule::register_presence_handlers() {
         spawn(outbound(e.stanza));
         return Flow::stop;
     });
+    ctx_.on<DirectedPresence>([this](DirectedPresence& e) {
+        // §4.6.3: whoever got directed presence hears when the resource goes away.
+        auto& sent = directed_[*e.stanza.from()];
+        if (e.stanza.type().empty()) sent.insert(*e.stanza.to());
+        else sent.erase(*e.stanza.to());
+    });
     ctx_.on<PresenceToAccount>([this](PresenceToAccount& e) {
         auto account = e.stanza.to()->bare();
         if (!changing_.contains(account)) return Flow::next;
@@ -125,6 +131,17 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         Stanza copy = stanza;
         copy.set_to(resource);
         ctx_.send(std::move(copy));
+    }
+    if (!available) {
+        // §4.6.3: the end of availability reaches those who got directed presence too.
+        if (auto it = directed_.find(from); it != directed_.end()) {
+            for (const auto& to : it->second) {
+                Stanza copy = stanza;
+                copy.set_to(to);
+                ctx_.send(std::move(copy));
+            }
+            directed_.erase(it);
+        }
     }
     if (!initial) co_return;
     // §4.2.1: probe the contacts the user is subscribed to; they answer with their presence.
@@ -266,8 +283,15 @@ void RosterModule::release(const xmpp::BareJid& account) {
 void RosterModule::unavailable_after_disconnect(const xmpp::Jid& resource) {
     // §4.5.2: a session that ends without saying goodbye still leaves with unavailable.
     auto it = last_presence_.find(resource.bare());
-    if (it == last_presence_.end() || !it->second.contains(std::string(resource.resource()))) return;
-    spawn(broadcast(presence("unavailable", resource, resource.bare().jid()), false));
+    if (it != last_presence_.end() && it->second.contains(std::string(resource.resource()))) {
+        spawn(broadcast(presence("unavailable", resource, resource.bare().jid()), false));
+        return;
+    }
+    // Never broadcast, but it may have sent directed presence (§4.6.3).
+    if (auto d = directed_.find(resource); d != directed_.end()) {
+        for (const auto& to : d->second) ctx_.send(presence("unavailable", resource, to));
+        directed_.erase(d);
+    }
 }
 
 }  // namespace starling::roster

@@ -122,6 +122,9 @@ void C2sStream::on_stanza(xml::Element element) {
         stanza.set_to(stanza.to()->bare().jid());
         return shard_.router.outbound_subscription(std::move(stanza));
     }
+    if (stanza.kind() == xmpp::StanzaKind::presence && stanza.to() &&
+        (stanza.type().empty() || stanza.type() == "unavailable"))
+        return shard_.router.directed_presence(std::move(stanza));
     shard_.router.route(std::move(stanza));
 }
 
