@@ -132,3 +132,25 @@ def test_authenticated_session_gets_whitespace_keepalives(make_server):
         got = s._recv_some(deadline)
     assert got and not got.strip(), f"expected only whitespace within 5 s of silence, got {got!r}\n" + log_tail(server)
     assert is_result(s.ping("still_alive"))
+
+
+def test_past_the_session_limit_the_oldest_session_gives_way(make_server):
+    server = start(make_server, c2s="max_sessions_per_account = 2")
+    first, _ = login(server.port, "alice", PASSWORD, resource="one")
+    second, _ = login(server.port, "alice", PASSWORD, resource="two")
+    third, _ = login(server.port, "alice", PASSWORD, resource="three")
+    assert_stream_error(first, "conflict", server)
+    assert is_result(second.ping("still_here")) and is_result(third.ping("new_one"))
+
+
+def test_past_the_session_limit_reject_policy_refuses_the_new_binding(make_server):
+    server = start(make_server, c2s='max_sessions_per_account = 1\nresource_conflict = "reject"')
+    first, _ = login(server.port, "alice", PASSWORD, resource="one")
+    s = RawStream(server.port)
+    s.open()
+    s.starttls()
+    assert s.auth_scram("SCRAM-SHA-256", "alice", PASSWORD, cb_type="tls-exporter")[:2] == ("success", True)
+    s.restart()
+    s.send("<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>two</resource></bind></iq>")
+    assert error_condition(answer(s, "b2")) == "resource-constraint"
+    assert is_result(first.ping("untouched"))

@@ -44,7 +44,9 @@ const OptionSet<C2sSection>& c2s_options() {
              std::function([](const std::string& s) -> std::string {
                  return s == "replace" || s == "reject" ? "" : "must be \"replace\" or \"reject\"";
              }))
-        .add("max_sessions_per_account", &C2sSection::max_sessions_per_account, "Sessions one account may have at once")
+        .add("max_sessions_per_account", &C2sSection::max_sessions_per_account,
+             "Sessions one account may have at once; past it resource_conflict decides (replace: the oldest goes)",
+             std::function([](const std::uint32_t& n) -> std::string { return n == 0 ? "must be at least 1" : ""; }))
         .add("keepalive_interval", &C2sSection::keepalive_interval,
              "Send a whitespace keepalive after this many seconds without output; 0 disables")
         .add("idle_timeout", &C2sSection::idle_timeout,

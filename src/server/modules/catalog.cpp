@@ -13,6 +13,7 @@ namespace roster { extern const server::ModuleInfo info; }
 namespace vcard { extern const server::ModuleInfo info; }
 namespace private_xml { extern const server::ModuleInfo info; }
 namespace offline { extern const server::ModuleInfo info; }
+namespace last_activity { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -27,6 +28,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &vcard::info,
         &private_xml::info,
         &offline::info,
+        &last_activity::info,
     };
     return modules;
 }

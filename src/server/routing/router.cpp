@@ -271,7 +271,16 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
     }
     if (home.resources.size() >= server_.config().c2s.max_sessions_per_account) {
         if (home.resources.empty()) homes_.erase(jid.bare());
-        return {BindOutcome::too_many, {}};
+        if (server_.config().c2s.resource_conflict == "reject") return {BindOutcome::too_many, {}};
+        // The conflict policy applies past the limit too: the oldest session gives way.
+        BoundResource oldest = home.resources.front();
+        home.resources.erase(home.resources.begin());
+        ResourceUnbound gone{oldest.jid};
+        host_.hooks().fire(gone);
+        server_.shards().post(oldest.session.shard, [w = oldest.session.stream] {
+            if (auto s = w.lock()) s->close({xmpp::StreamErrorCondition::conflict, "Too many sessions; the oldest gives way"});
+        });
+        result = {BindOutcome::replaced, oldest.session};
     }
     home.resources.push_back(BoundResource{jid, std::move(session)});
     ResourceBound event{jid};

@@ -1,5 +1,24 @@
 // XEP-0030 Service Discovery: the server's identity and the features every module
-// registered, and the features answered on an account's behalf (its bare JID).
+// registered, and the features answered on an account's behalf (its bare JID). With it, the
+// server's own entity capabilities (XEP-0115: the verification string of its disco#info as
+// a stream feature) and its contact addresses (XEP-0157, an XEP-0128 form in disco#info).
+// One instance per shard; handlers run on the shard that dispatched them, and the caps
+// verification string is computed once per shard, at the first stream that needs it (every
+// module has registered by then).
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "base/base64.hpp"
+#include "server/config/options.hpp"
+#include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -7,47 +26,197 @@ namespace starling::disco {
 
 using namespace server;
 
+namespace {
+
+constexpr std::string_view caps_ns = "http://jabber.org/protocol/caps";
+constexpr std::string_view caps_node = "https://starling.example/";
+constexpr std::string_view data_ns = "jabber:x:data";
+constexpr std::string_view serverinfo_type = "http://jabber.org/network/serverinfo";
+
+// XEP-0157 §3: where to reach the people behind the service, as URIs (mailto:, xmpp:,
+// https:).
+struct Options {
+    std::vector<std::string> abuse, admin, feedback, sales, security, support;
+};
+
+std::string check_addresses(const std::vector<std::string>& addresses) {
+    for (const auto& a : addresses) {
+        // A URI needs a scheme (RFC 3986 §3.1): letters first, then letters, digits, + - .
+        auto colon = a.find(':');
+        bool ok = colon != std::string::npos && colon > 0 && colon + 1 < a.size() &&
+                  std::isalpha(static_cast<unsigned char>(a[0]));
+        for (std::size_t i = 0; ok && i < colon; ++i) {
+            auto c = static_cast<unsigned char>(a[i]);
+            ok = std::isalnum(c) || c == '+' || c == '-' || c == '.';
+        }
+        if (!ok) return "'" + a + "' is not a URI (mailto:..., xmpp:..., https://...)";
+    }
+    return {};
+}
+
+// XEP-0128 / XEP-0004: the serverinfo form with a list-multi field per kind of address
+// given; nullopt when no address is configured.
+std::optional<xml::Element> contact_form(const Options& o) {
+    const std::pair<std::string_view, const std::vector<std::string>*> fields[] = {
+        {"abuse-addresses", &o.abuse},       {"admin-addresses", &o.admin},
+        {"feedback-addresses", &o.feedback}, {"sales-addresses", &o.sales},
+        {"security-addresses", &o.security}, {"support-addresses", &o.support},
+    };
+    if (std::all_of(std::begin(fields), std::end(fields), [](const auto& f) { return f.second->empty(); }))
+        return std::nullopt;
+    xml::Element x{"x", std::string(data_ns)};
+    x.set_attribute("type", "result");
+    auto& type = x.add_child("field", std::string(data_ns));
+    type.set_attribute("var", "FORM_TYPE").set_attribute("type", "hidden");
+    type.add_child("value", std::string(data_ns)).add_text(serverinfo_type);
+    for (const auto& [var, values] : fields) {
+        if (values->empty()) continue;
+        auto& field = x.add_child("field", std::string(data_ns));
+        field.set_attribute("var", var).set_attribute("type", "list-multi");
+        for (const auto& v : *values) field.add_child("value", std::string(data_ns)).add_text(v);
+    }
+    return x;
+}
+
+std::vector<const xml::Element*> children(const xml::Element& e, std::string_view name, std::string_view xmlns) {
+    std::vector<const xml::Element*> out;
+    for (const auto& n : e.children())
+        if (!n.is_text() && n.element->is(name, xmlns)) out.push_back(n.element.get());
+    return out;
+}
+
+// XEP-0115 §5.1, from a disco#info <query/>: identities, features, then extended forms,
+// each sorted by octets (std::string compares as unsigned char, i;octet), then SHA-1 and
+// Base64. Text is used as it is: '&lt;' in the XML is already '<' here, and a literal
+// "&lt;" stays four characters (§5.1 note).
+std::string verification_string(const xml::Element& query) {
+    std::string s;
+    std::vector<std::tuple<std::string, std::string, std::string, std::string>> identities;
+    for (const auto* i : children(query, "identity", ns::disco_info))
+        identities.emplace_back(i->attribute("category"), i->attribute("type"), i->attribute("xml:lang"),
+                                i->attribute("name"));
+    std::sort(identities.begin(), identities.end());
+    for (const auto& [category, type, lang, name] : identities)
+        s += category + '/' + type + '/' + lang + '/' + name + '<';
+
+    std::vector<std::string> features;
+    for (const auto* f : children(query, "feature", ns::disco_info)) features.emplace_back(f->attribute("var"));
+    std::sort(features.begin(), features.end());
+    for (const auto& f : features) s += f + '<';
+
+    struct Form {
+        std::string type;
+        std::vector<std::pair<std::string, std::vector<std::string>>> fields;  // var, values
+    };
+    std::vector<Form> forms;
+    for (const auto* x : children(query, "x", data_ns)) {
+        Form form;
+        bool typed = false;
+        for (const auto* field : children(*x, "field", data_ns)) {
+            std::vector<std::string> values;
+            for (const auto* v : children(*field, "value", data_ns)) values.push_back(v->text());
+            if (field->attribute("var") == "FORM_TYPE") {
+                typed = !values.empty();
+                if (typed) form.type = values.front();
+                continue;
+            }
+            std::sort(values.begin(), values.end());
+            form.fields.emplace_back(std::string(field->attribute("var")), std::move(values));
+        }
+        if (!typed) continue;  // XEP-0128 §3: an extension form without FORM_TYPE is not one
+        std::sort(form.fields.begin(), form.fields.end());
+        forms.push_back(std::move(form));
+    }
+    std::sort(forms.begin(), forms.end(), [](const Form& a, const Form& b) { return a.type < b.type; });
+    for (const auto& form : forms) {
+        s += form.type + '<';
+        for (const auto& [var, values] : form.fields) {
+            s += var + '<';
+            for (const auto& v : values) s += v + '<';
+        }
+    }
+
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (!EVP_Digest(s.data(), s.size(), digest, &size, EVP_sha1(), nullptr))
+        throw std::runtime_error("SHA-1 failed");
+    return base64::encode(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+}  // namespace
+
 class DiscoModule final : public Module {
 public:
-    explicit DiscoModule(ModuleContext& ctx) : registry_{ctx.disco()} {
+    DiscoModule(ModuleContext& ctx, const Options& options)
+        : registry_{ctx.disco()}, contact_form_{contact_form(options)} {
         registry_.add_identity({"server", "im", "Starling"});
         registry_.add_feature(ns::disco_info);
         registry_.add_feature(ns::disco_items);
+        registry_.add_feature(caps_ns);  // XEP-0115 §7
         registry_.add_feature(ns::disco_info, To::account);
         registry_.add_feature(ns::disco_items, To::account);
         ctx.iq().on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { info(r, To::host); });
         ctx.iq().on_get(ns::disco_info, "query", To::account, [this](IqRequest& r) { info(r, To::account); });
         ctx.iq().on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { items(r); });
         ctx.iq().on_get(ns::disco_items, "query", To::account, [this](IqRequest& r) { items(r); });
+        // XEP-0115 §6.3: the server's caps as a stream feature, so a client need not ask
+        // disco#info at every login.
+        ctx.on<StreamFeaturesOffered>([this](StreamFeaturesOffered& e) {
+            auto& c = e.features.add_child("c", std::string(caps_ns));
+            c.set_attribute("hash", "sha-1").set_attribute("node", caps_node).set_attribute("ver", caps_ver());
+        });
     }
 
 private:
     void info(IqRequest& request, To to) {
-        // Nodes are not offered yet: §3.1, item-not-found for an unknown node.
-        if (!request.payload().attribute("node").empty())
+        std::string_view node = request.payload().attribute("node");
+        // XEP-0115 §6.2: the caps node 'node#ver' is a name for the server's own info.
+        // Other nodes are not offered: XEP-0030 §3.1, item-not-found.
+        if (!node.empty() && (to != To::host || node != std::string(caps_node) + '#' + caps_ver()))
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
         // §3.3 / RFC 6121: an account's information is for its owner only (and, later, its
         // subscribers); others learn nothing about whether it exists.
         if (to == To::account && request.from().bare() != request.stanza().to()->bare())
             return request.error(xmpp::StanzaErrorCondition::service_unavailable);
-        xml::Element query{"query", std::string(ns::disco_info)};
-        if (to == To::host) {
-            for (const auto& id : registry_.identities()) {
-                auto& e = query.add_child("identity", std::string(ns::disco_info));
-                e.set_attribute("category", id.category).set_attribute("type", id.type);
-                if (!id.name.empty()) e.set_attribute("name", id.name);
-            }
-        } else {
-            query.add_child("identity", std::string(ns::disco_info))
-                .set_attribute("category", "account")
-                .set_attribute("type", "registered");
-        }
-        for (const auto& f : registry_.features(to))
-            query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", f);
+        xml::Element query = to == To::host ? host_info() : account_info();
+        if (!node.empty()) query.set_attribute("node", node);
         request.reply(std::move(query));
     }
 
+    xml::Element host_info() const {
+        xml::Element query{"query", std::string(ns::disco_info)};
+        for (const auto& id : registry_.identities()) {
+            auto& e = query.add_child("identity", std::string(ns::disco_info));
+            e.set_attribute("category", id.category).set_attribute("type", id.type);
+            if (!id.name.empty()) e.set_attribute("name", id.name);
+        }
+        add_features(query, To::host);
+        if (contact_form_) query.add_child(*contact_form_);
+        return query;
+    }
+
+    xml::Element account_info() const {
+        xml::Element query{"query", std::string(ns::disco_info)};
+        query.add_child("identity", std::string(ns::disco_info))
+            .set_attribute("category", "account")
+            .set_attribute("type", "registered");
+        add_features(query, To::account);
+        return query;
+    }
+
+    void add_features(xml::Element& query, To to) const {
+        for (const auto& f : registry_.features(to))
+            query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", f);
+    }
+
+    // Computed from the very reply disco#info gives, so the two cannot disagree.
+    const std::string& caps_ver() {
+        if (!caps_ver_) caps_ver_ = verification_string(host_info());
+        return *caps_ver_;
+    }
+
     void items(IqRequest& request) {
+        // XEP-0115 §6.2: the caps node is not a real node, so it is not listed nor browsable.
         if (!request.payload().attribute("node").empty())
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
         // No components or rooms yet: an empty list (MUC and PubSub will add theirs).
@@ -55,13 +224,30 @@ private:
     }
 
     DiscoRegistry& registry_;
+    std::optional<xml::Element> contact_form_;
+    std::optional<std::string> caps_ver_;
 };
+
+const config::ModuleOptionsOf<Options> options{
+    config::OptionSet<Options>{}
+        .add("abuse", &Options::abuse, "XEP-0157: addresses (URIs) for reporting abuse", std::function(check_addresses))
+        .add("admin", &Options::admin, "XEP-0157: addresses (URIs) of the service's administrators",
+             std::function(check_addresses))
+        .add("feedback", &Options::feedback, "XEP-0157: addresses (URIs) for feedback", std::function(check_addresses))
+        .add("sales", &Options::sales, "XEP-0157: addresses (URIs) for sales inquiries", std::function(check_addresses))
+        .add("security", &Options::security, "XEP-0157: addresses (URIs) for reporting security issues",
+             std::function(check_addresses))
+        .add("support", &Options::support, "XEP-0157: addresses (URIs) for user support", std::function(check_addresses))};
 
 extern const ModuleInfo info{
     .name = "disco",
-    .description = "Service discovery: the server's identity and features",
-    .xeps = {{30, "2.5.0", "Service Discovery"}},
-    .create = create_module<DiscoModule>,
+    .description = "Service discovery: the server's identity, features, capabilities and contact addresses",
+    .xeps = {{30, "2.5.0", "Service Discovery"},
+             {115, "1.6.0", "Entity Capabilities"},
+             {128, "1.0.1", "Service Discovery Extensions"},
+             {157, "1.1.1", "Contact Addresses for XMPP Services"}},
+    .options = &options,
+    .create = create_module_with_options<DiscoModule, Options>,
 };
 
 }  // namespace starling::disco
