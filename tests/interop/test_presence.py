@@ -185,3 +185,15 @@ def test_broadcast_unavailable_also_reaches_directed_presence_recipients(pair):
     presence_from(eve, alice_jid)
     alice.send("<presence type='unavailable'/>")
     presence_from(eve, alice_jid, "unavailable")
+
+
+def test_removing_a_contact_ends_both_subscriptions_and_tells_the_contact(pair):
+    alice, alice_jid = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    subscribe_both_ways(pair, alice, bob)
+    presence_from(bob, alice_jid)
+    roster_iq(alice, "set", "<item jid='bob@localhost' subscription='remove'/>")
+    presence_from(bob, "alice@localhost", "unsubscribe")
+    presence_from(bob, "alice@localhost", "unsubscribed")
+    presence_from(bob, alice_jid, "unavailable")
+    assert roster_item(bob, "alice@localhost").get("subscription") == "none"

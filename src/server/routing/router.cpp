@@ -259,7 +259,10 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
     BindResult result{BindOutcome::bound, {}};
     if (BoundResource* existing = home.find(jid.resource())) {
         if (server_.config().c2s.resource_conflict == "reject") return {BindOutcome::conflict, {}};
-        // RFC 6120 §7.7.2.2: the new session wins; the old one ends with <conflict/>.
+        // RFC 6120 §7.7.2.2: the new session wins; the old one ends with <conflict/>. For
+        // the modules the old resource is gone (its presence ends, its interests too).
+        ResourceUnbound gone{existing->jid};
+        host_.hooks().fire(gone);
         result = {BindOutcome::replaced, existing->session};
         existing->session = session;
         existing->available = false;

@@ -72,19 +72,33 @@ public:
     OfflineModule(ModuleContext& ctx, const Options& options) : ctx_{ctx}, options_{options} {
         ctx.disco().add_feature("msgoffline");
         ctx.on<MessageForOfflineAccount>([this](MessageForOfflineAccount& e) {
+            // XEP-0160 §3: chat states alone (XEP-0085) are not worth keeping.
+            if (!e.stanza.element().find_child("body", ns::client) && only_chat_states(e.stanza.element()))
+                return Flow::stop;
             spawn(store(e.stanza));
             return Flow::stop;
         });
         ctx.on<OwnPresence>([this](OwnPresence& e) {
             if (!e.initial) return;
             // XEP-0160 §3: delivered when the user sends initial presence of non-negative priority.
-            std::string p = e.stanza.element().child_text("priority", ns::client);
-            if (!p.empty() && p.front() == '-') return;
+            int priority = 0;
+            try {
+                std::string p = e.stanza.element().child_text("priority", ns::client);
+                if (!p.empty()) priority = std::stoi(p);
+            } catch (...) {
+            }
+            if (priority < 0) return;
             spawn(deliver(*e.stanza.from()));
         });
     }
 
 private:
+    static bool only_chat_states(const xml::Element& message) {
+        for (const auto& child : message.children())
+            if (child.element && child.element->xmlns() != "http://jabber.org/protocol/chatstates") return false;
+        return true;
+    }
+
     void spawn(Task<void> task) {
         boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
             if (!e) return;
@@ -127,6 +141,11 @@ private:
 
     Task<void> deliver(xmpp::Jid to) {
         std::string account{to.local()};
+        auto still_bound = [&] {
+            auto bound = ctx_.resources_of(to.bare());
+            return std::find(bound.begin(), bound.end(), to) != bound.end();
+        };
+        if (!still_bound()) co_return;
         auto take = [account](storage::Database& db) {
             migrate(db);
             storage::Database::Transaction t{db};

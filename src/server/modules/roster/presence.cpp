@@ -49,7 +49,8 @@ Stanza presence(std::string_view type, const xmpp::Jid& from, const xmpp::Jid& t
 struct Change {
     Transition transition;
     RosterItem item;
-    bool pushed = false;  // the visible roster changed: push it
+    bool pushed = false;     // the visible roster changed: push it
+    bool lost_from = false;  // the contact no longer gets the user's presence
 };
 
 }  // namespace
@@ -110,6 +111,17 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         if (it->second.empty()) last_presence_.erase(it);
     }
 
+    // Taken now, not after the store call: by then a new session may have bound this
+    // resource again and started its own directed presence (§4.6.3).
+    std::set<xmpp::Jid> directed;
+    if (!available)
+        if (auto it = directed_.find(from); it != directed_.end()) {
+            directed = std::move(it->second);
+            directed_.erase(it);
+        }
+    std::vector<xmpp::Jid> own;
+    for (const auto& [resource, element] : available_of(account)) own.push_back(resource);
+
     std::string user{account.local()};
     auto load = [user](storage::Database& db) {
         RosterStore roster{db};
@@ -127,21 +139,16 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
             ctx_.send(std::move(copy));
         }
     }
-    for (const auto& [resource, element] : available_of(account)) {
+    for (const auto& resource : own) {
         Stanza copy = stanza;
         copy.set_to(resource);
         ctx_.send(std::move(copy));
     }
-    if (!available) {
-        // §4.6.3: the end of availability reaches those who got directed presence too.
-        if (auto it = directed_.find(from); it != directed_.end()) {
-            for (const auto& to : it->second) {
-                Stanza copy = stanza;
-                copy.set_to(to);
-                ctx_.send(std::move(copy));
-            }
-            directed_.erase(it);
-        }
+    // §4.6.3: the end of availability reaches those who got directed presence too.
+    for (const auto& to : directed) {
+        Stanza copy = stanza;
+        copy.set_to(to);
+        ctx_.send(std::move(copy));
     }
     if (!initial) co_return;
     // §4.2.1: probe the contacts the user is subscribed to; they answer with their presence.
@@ -209,11 +216,6 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     const xmpp::Jid contact_jid = stanza.from()->bare().jid();
     std::string user{account.local()}, contact = contact_jid.str();
     ++changing_[account];
-    struct Release {  // whatever happens, presence held for the account goes on afterwards
-        RosterModule& self;
-        xmpp::BareJid account;
-        ~Release() { self.release(account); }
-    } release{*this, account};
     auto change = [user, contact, t = *type](storage::Database& db) {
         RosterStore roster{db};
         auto existing = roster.item(user, contact);
@@ -221,6 +223,7 @@ Task<void> RosterModule::inbound(Stanza stanza) {
         if (!existing) item.hidden = true;  // a stranger's request is not a roster item (§3.1.3)
         SubscriptionState before = state_of(item);
         Change c{roster::inbound(before, t), item};
+        c.lost_from = before.from && !c.transition.next.from;
         if (!c.transition.changed(before)) return c;
         apply(c.item, c.transition.next);
         if (empty_hidden(c.item)) {
@@ -231,10 +234,17 @@ Task<void> RosterModule::inbound(Stanza stanza) {
         c.pushed = !c.item.hidden;
         return c;
     };
-    Change c = co_await ctx_.storage().run(std::move(change));
-    if (c.pushed) push(account, c.item, c.item.version);
+    std::optional<Change> stored;
+    try {
+        stored = co_await ctx_.storage().run(std::move(change));
+    } catch (...) {
+        release(account);  // presence held for the account goes on, whatever happened
+        throw;
+    }
+    Change c = std::move(*stored);
     if (c.transition.forward) {
-        // To each available resource; a subscribe nobody sees now stays pending (§3.1.3).
+        // To each available resource, before the push it explains (§3.1.6); a subscribe
+        // nobody sees now stays pending (§3.1.3).
         stanza.set_from(contact_jid);
         for (const auto& [resource, element] : available_of(account)) {
             Stanza copy = stanza;
@@ -242,12 +252,18 @@ Task<void> RosterModule::inbound(Stanza stanza) {
             ctx_.send(std::move(copy));
         }
     }
+    if (c.pushed) push(account, c.item, c.item.version);
+    // §3.3.3: a contact that unsubscribed no longer sees the user as online.
+    if (c.lost_from)
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(presence("unavailable", resource, contact_jid));
     if (c.transition.reply_subscribed) {
         ctx_.send(presence("subscribed", account.jid(), contact_jid));
         for (const auto& [resource, element] : available_of(account))
             ctx_.send(Stanza{StanzaKind::presence, *element, resource, contact_jid});
     }
     if (c.transition.reply_unsubscribed) ctx_.send(presence("unsubscribed", account.jid(), contact_jid));
+    release(account);
 }
 
 Task<void> RosterModule::answer_probe(Stanza probe) {

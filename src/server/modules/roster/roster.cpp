@@ -99,7 +99,11 @@ Task<void> RosterModule::get(IqRequest& request) {
         return Answer{version, store.items(user), false};
     };
     Answer answer = co_await ctx_.storage().run(std::move(load));
-    interested_[account].insert(std::string(from.resource()));
+    // The resource may have gone while the roster was loading (§2.1.6: pushes only to
+    // resources that asked, and still exist).
+    auto bound = ctx_.resources_of(account);
+    if (std::find(bound.begin(), bound.end(), from) != bound.end())
+        interested_[account].insert(std::string(from.resource()));
     if (answer.incremental) {
         request.reply();
         for (const auto& item : answer.items) push(account, item, item.version, {std::string(from.resource())});
@@ -126,13 +130,26 @@ Task<void> RosterModule::set(IqRequest& request) {
 
     if (e->attribute("subscription") == "remove") {
         auto remove = [user, contact](storage::Database& db) { return RosterStore{db}.remove(user, contact); };
-        auto version = co_await ctx_.storage().run(std::move(remove));
+        auto before = co_await ctx_.storage().run(std::move(remove));
         // §2.5.3
-        if (!version) co_return request.error(StanzaErrorCondition::item_not_found);
+        if (!before) co_return request.error(StanzaErrorCondition::item_not_found);
         request.reply();
         RosterItem gone{contact};
         gone.removed = true;
-        push(account, gone, *version);
+        push(account, gone, before->version);
+        // §2.5.2: the subscriptions end with the item, and the contact is told.
+        xmpp::Jid contact_jid = jid->bare().jid();
+        auto tell = [&](std::string_view type, const xmpp::Jid& from) {
+            xml::Element p{"presence", std::string(ns::client)};
+            p.set_attribute("type", type);
+            ctx_.send(xmpp::Stanza{xmpp::StanzaKind::presence, std::move(p), from, contact_jid});
+        };
+        bool to = before->subscription == "to" || before->subscription == "both";
+        bool from = before->subscription == "from" || before->subscription == "both";
+        if (to || before->ask) tell("unsubscribe", account.jid());
+        if (from || before->pending_in) tell("unsubscribed", account.jid());
+        if (from)
+            for (const auto& resource : ctx_.resources_of(account)) tell("unavailable", resource);
         co_return;
     }
 

@@ -137,7 +137,7 @@ std::int64_t RosterStore::put(std::string_view account, RosterItem& item) {
     return item.version;
 }
 
-std::optional<std::int64_t> RosterStore::remove(std::string_view account, std::string_view jid) {
+std::optional<RosterItem> RosterStore::remove(std::string_view account, std::string_view jid) {
     Database::Transaction t{db_};
     auto existing = item(account, jid);
     if (!existing || existing->hidden) return std::nullopt;
@@ -148,7 +148,8 @@ std::optional<std::int64_t> RosterStore::remove(std::string_view account, std::s
     q.bind(1, v).bind(2, account).bind(3, jid);
     q.run();
     t.commit();
-    return v;
+    existing->version = v;
+    return existing;
 }
 
 void RosterStore::remove_account(Database& db, std::string_view account) {

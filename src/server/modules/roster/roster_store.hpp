@@ -43,8 +43,9 @@ public:
     std::size_t count(std::string_view account);
     // Writes the item under a new roster version, which it returns (and sets in `item`).
     std::int64_t put(std::string_view account, RosterItem& item);
-    // Tombstones the item; nullopt if there was none.
-    std::optional<std::int64_t> remove(std::string_view account, std::string_view jid);
+    // Tombstones the item and returns it as it was, with the new version; nullopt if there
+    // was none.
+    std::optional<RosterItem> remove(std::string_view account, std::string_view jid);
 
     static void remove_account(storage::Database& db, std::string_view account);
 
