@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "base/random.hpp"
+#include "server/module/account_deletion.hpp"
 #include "server/storage/accounts/account_store.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
@@ -96,7 +97,7 @@ void Server::start() {
     shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
     for (std::size_t i = 0; i < shards_->size(); ++i) {
         contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
-        contexts_.back()->host.load_modules(contexts_.back()->router, *storage_, catalog_);
+        contexts_.back()->host.load_modules(*this, contexts_.back()->router, catalog_);
     }
     for (auto& ctx : contexts_)
         for (const auto& address : config_.c2s.interfaces) {
@@ -108,6 +109,12 @@ void Server::start() {
         if (config_.c2s.direct_tls_port)
             listening_.push_back(fmt::format("{}:{} (direct TLS)", address, config_.c2s.direct_tls_port));
     }
+}
+
+Task<bool> Server::remove_account(std::string username) {
+    auto remove = [username, &catalog = catalog_](storage::Database& db) { return delete_account(db, username, catalog); };
+    bool removed = co_await storage_->run(std::move(remove));
+    co_return removed;
 }
 
 void Server::listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls) {

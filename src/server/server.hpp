@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "net/shard.hpp"
+#include "net/task.hpp"
 #include "net/tls_context.hpp"
 #include "server/config/config.hpp"
 #include "server/routing/host.hpp"
@@ -66,6 +67,9 @@ public:
     // PLAIN login.
     boost::asio::thread_pool& hashing() { return hashing_; }
     const net::TlsContext& tls() const { return *tls_; }
+    // Any shard: deletes an account and everything every module stored for it (the same
+    // deletion as `starling user del`), on the storage thread. False if there was none.
+    Task<bool> remove_account(std::string username);
     AuthThrottle& auth_throttle() { return auth_throttle_; }
     ConnectionLimiter& preauth_limiter() { return preauth_limiter_; }
     // Per-process random secret (fake SCRAM credentials for unknown accounts).

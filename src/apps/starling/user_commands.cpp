@@ -7,9 +7,9 @@
 
 #include "apps/starling/commands.hpp"
 #include "server/config/options.hpp"
+#include "server/module/account_deletion.hpp"
 #include "server/modules/catalog.hpp"
 #include "server/storage/accounts/account_store.hpp"
-#include "server/storage/keyval/key_value_store.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/precis.hpp"
 
@@ -121,17 +121,10 @@ int user_del(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
     auto db = open(config);
-    storage::AccountStore accounts{db};
-    storage::Database::Transaction transaction{db};
-    if (!accounts.remove(*name)) {
+    if (!server::delete_account(db, *name, server::catalog())) {
         std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
         return 1;
     }
-    // Every trace: each module's data, and the generic per-account documents.
-    storage::KeyValueStore{db}.remove_account(*name);
-    for (const auto* module : server::catalog())
-        if (module->remove_account) module->remove_account(db, *name);
-    transaction.commit();
     std::cout << "deleted " << *name << "@" << config.server.domain << "\n";
     return 0;
 }

@@ -1,6 +1,9 @@
 #pragma once
 // Every hook point, in pipeline order, with the shard it fires on. Modules add behaviour
 // here; the core knows no module by name.
+#include <optional>
+
+#include "net/task.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/stanza.hpp"
@@ -13,6 +16,25 @@ class C2sStream;
 struct StreamFeaturesOffered {
     C2sStream& stream;
     xml::Element& features;
+};
+
+// Connection shard, while building <stream:features/> before authentication, where
+// authentication is offered (after TLS if c2s.require_encryption): add yours (XEP-0077 §8).
+// A separate event, so handlers of the post-authentication features never see this one.
+struct PreAuthFeaturesOffered {
+    C2sStream& stream;
+    xml::Element& features;
+};
+
+// Connection shard: an iq get or set before authentication, where authentication is offered
+// (XEP-0077 §3.1.1). Flow::stop: taken; the handler answers with stream.send_preauth(), at
+// once or in `work`, which the stream awaits before it reads its next element (so the answer
+// precedes whatever the client sent after the iq, and the stream outlives the task).
+// Nobody takes it: the stream closes with <not-authorized/> (RFC 6120 §4.9.3.12).
+struct PreAuthIq {
+    C2sStream& stream;
+    const xmpp::Stanza& iq;
+    std::optional<Task<void>> work;
 };
 
 // Connection shard, after 'from' is stamped and before routing. Flow::stop: consumed.

@@ -5,10 +5,14 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
+#include "net/task.hpp"
 #include "server/module/disco_registry.hpp"
 #include "server/module/hooks.hpp"
 #include "server/module/iq_table.hpp"
 #include "xmpp/stanza.hpp"
+#include "xmpp/stream_error.hpp"
 
 namespace starling::config { struct Config; }
 namespace starling::storage { class StorageThread; }
@@ -21,6 +25,12 @@ struct CoreServices {
     storage::StorageThread& storage;
     // The bound full JIDs of a local account; only on the account's owner shard.
     std::function<std::vector<xmpp::Jid>(const xmpp::BareJid&)> resources_of;
+    // CPU-heavy work (PBKDF2) that must stall neither a shard nor the storage thread.
+    boost::asio::thread_pool& hashing;
+    // Any shard: deletes an account and everything stored for it; false if there was none.
+    std::function<Task<bool>(std::string username)> remove_account;
+    // Any shard: closes every bound session of an account with a stream error.
+    std::function<void(const xmpp::BareJid&, xmpp::StreamError)> close_sessions;
 };
 
 class ModuleContext {
@@ -45,6 +55,15 @@ public:
     storage::StorageThread& storage() const { return core_.storage; }
     // Owner shard of `account` only (account-addressed events and IQs run there).
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const { return core_.resources_of(account); }
+    // A thread pool for PBKDF2 (net::call_on(ctx.hashing().get_executor(), ...)).
+    boost::asio::thread_pool& hashing() const { return core_.hashing; }
+    // Deletes the account `username` and every trace of it, as `starling user del` does (each
+    // module's ModuleInfo::remove_account, in one transaction). Any shard; false if none.
+    Task<bool> remove_account(std::string username) const { return core_.remove_account(std::move(username)); }
+    // Closes every bound session of `account` with `error`. Any shard.
+    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) const {
+        core_.close_sessions(account, std::move(error));
+    }
 
 private:
     std::string module_;

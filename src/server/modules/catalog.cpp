@@ -14,6 +14,7 @@ namespace vcard { extern const server::ModuleInfo info; }
 namespace private_xml { extern const server::ModuleInfo info; }
 namespace offline { extern const server::ModuleInfo info; }
 namespace last_activity { extern const server::ModuleInfo info; }
+namespace registration { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -29,6 +30,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &private_xml::info,
         &offline::info,
         &last_activity::info,
+        &registration::info,
     };
     return modules;
 }

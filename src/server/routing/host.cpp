@@ -4,6 +4,7 @@
 
 #include "server/config/config.hpp"
 #include "server/routing/router.hpp"
+#include "server/server.hpp"
 
 namespace starling::server {
 
@@ -12,12 +13,16 @@ Host::~Host() {
     modules_.clear();  // before the tables their handlers live in
 }
 
-void Host::load_modules(Router& router, storage::StorageThread& storage,
-                        const std::vector<const ModuleInfo*>& catalog) {
+void Host::load_modules(Server& server, Router& router, const std::vector<const ModuleInfo*>& catalog) {
     for (const ModuleInfo* info : catalog) {
         if (std::find(config_.modules.begin(), config_.modules.end(), info->name) == config_.modules.end()) continue;
-        CoreServices core{[&router](xmpp::Stanza s) { router.route(std::move(s)); }, storage,
-                          [&router](const xmpp::BareJid& account) { return router.resources_of(account); }};
+        CoreServices core{[&router](xmpp::Stanza s) { router.route(std::move(s)); }, server.storage(),
+                          [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
+                          server.hashing(),
+                          [&server](std::string username) { return server.remove_account(std::move(username)); },
+                          [&router](const xmpp::BareJid& account, xmpp::StreamError error) {
+                              router.close_sessions(account, std::move(error));
+                          }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
                                                    std::move(core));
         static const std::any no_options;

@@ -12,18 +12,18 @@
 #include "xmpp/jid.hpp"
 
 namespace starling::config { struct Config; }
-namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
 class Router;
+class Server;
 
 class Host {
 public:
     Host(const config::Config& config, xmpp::Jid domain);
     ~Host();
     // Instantiates the enabled modules; throws on a configuration conflict (two IQ handlers).
-    void load_modules(Router& router, storage::StorageThread& storage, const std::vector<const ModuleInfo*>& catalog);
+    void load_modules(Server& server, Router& router, const std::vector<const ModuleInfo*>& catalog);
 
     const xmpp::Jid& domain() const { return domain_; }
     Hooks& hooks() { return hooks_; }

@@ -305,6 +305,23 @@ void Router::unbind(const xmpp::Jid& jid, std::uint64_t connection_id) {
     if (resources.empty()) homes_.erase(it);
 }
 
+void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) {
+    std::size_t owner = server_.owner_of(account);
+    if (owner != shard_) {
+        server_.shards().post(owner, [&server = server_, owner, account, error = std::move(error)]() mutable {
+            server.shard(owner).router.close_sessions(account, std::move(error));
+        });
+        return;
+    }
+    auto it = homes_.find(account);
+    if (it == homes_.end()) return;
+    // Each stream unbinds itself as it finishes.
+    for (const auto& r : it->second.resources)
+        server_.shards().post(r.session.shard, [w = r.session.stream, error] {
+            if (auto s = w.lock()) s->close(error);
+        });
+}
+
 std::vector<xmpp::Jid> Router::resources_of(const xmpp::BareJid& account) const {
     std::vector<xmpp::Jid> out;
     if (auto it = homes_.find(account); it != homes_.end())

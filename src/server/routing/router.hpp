@@ -10,6 +10,7 @@
 
 #include "server/routing/user_home.hpp"
 #include "xmpp/stanza.hpp"
+#include "xmpp/stream_error.hpp"
 
 namespace starling::server {
 
@@ -41,6 +42,9 @@ public:
     // A subscription stanza a user sends (any shard): OutboundSubscription on the owner shard.
     void outbound_subscription(xmpp::Stanza stanza);
     static bool is_subscription(std::string_view type);
+    // Any shard: hops to the owner shard and closes every bound session of the account
+    // with `error` (an account removed in-band, XEP-0077 §3.2).
+    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error);
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Stanza to a local account, already on its owner shard.
     void deliver_local(xmpp::Stanza stanza);

@@ -37,6 +37,12 @@ std::string C2sStream::log_prefix() const {
 }
 
 bool C2sStream::is_secure() const { return channel_->is_secure(); }
+const std::string& C2sStream::remote_address() const { return channel_->remote_address(); }
+
+// RFC 6120 §5.3.1: with TLS mandatory, nothing but STARTTLS is offered before it.
+bool C2sStream::offers_authentication() const {
+    return channel_->is_secure() || !server_.config().c2s.require_encryption;
+}
 
 Task<void> C2sStream::run() {
     auto self = shared_from_this();
@@ -172,7 +178,7 @@ void C2sStream::send_features() {
             auto& tls = features.add_child("starttls", std::string(ns::tls));
             if (cfg.c2s.require_encryption) tls.add_child("required", std::string(ns::tls));
         }
-        if (secure || !cfg.c2s.require_encryption) {
+        if (offers_authentication()) {
             features.add_child(mechanisms());
             // XEP-0440: which channel-binding types -PLUS may use on this connection.
             auto bindings = channel_->channel_bindings();
@@ -181,6 +187,8 @@ void C2sStream::send_features() {
                 for (const auto& [type, _] : bindings)
                     cb.add_child("channel-binding", std::string(ns::sasl_cb)).set_attribute("type", type);
             }
+            PreAuthFeaturesOffered ev{*this, features};
+            shard_.host.hooks().fire(ev);
         }
     } else if (state_ == State::authenticated) {
         features.add_child("bind", std::string(ns::bind));
@@ -202,6 +210,8 @@ Task<void> C2sStream::on_element(xml::Element element) {
             scram_.reset();
             co_return co_await sasl_failure(xmpp::sasl::SaslCondition::aborted);
         }
+        if (element.is("iq", ns::client) && offers_authentication())
+            co_return co_await on_preauth_iq(std::move(element));
         // RFC 6120 §4.9.3.12: stanzas before authentication.
         co_return fail(StreamErrorCondition::not_authorized);
     }
@@ -219,6 +229,26 @@ Task<void> C2sStream::on_element(xml::Element element) {
         co_return fail(StreamErrorCondition::not_authorized, "bind a resource first");
     }
     on_stanza(std::move(element));
+}
+
+// XEP-0077 §3.1.1: a module (in-band registration) may answer iqs before authentication.
+Task<void> C2sStream::on_preauth_iq(xml::Element element) {
+    auto parsed = xmpp::Stanza::parse(std::move(element));
+    if (parsed && parsed->is_iq_request()) {
+        PreAuthIq event{*this, parsed.value(), std::nullopt};
+        if (shard_.host.hooks().fire(event) == Flow::stop) {
+            if (event.work) {
+                Task<void> work = std::move(*event.work);
+                co_await std::move(work);
+            }
+            co_return;
+        }
+    }
+    fail(StreamErrorCondition::not_authorized);
+}
+
+void C2sStream::send_preauth(const xmpp::Stanza& stanza) {
+    if (state_ == State::negotiating) channel_->write(stanza.element());
 }
 
 }  // namespace starling::server

@@ -33,10 +33,14 @@ public:
     // Connection shard only.
     void deliver(xmpp::Stanza stanza);
     void close(xmpp::StreamError error);
+    // Answers a PreAuthIq; dropped unless the stream is still before authentication (after
+    // STARTTLS or SASL success, that stream is gone).
+    void send_preauth(const xmpp::Stanza& stanza);
 
     std::uint64_t id() const { return id_; }
     const std::optional<xmpp::Jid>& jid() const { return jid_; }
     bool is_secure() const;
+    const std::string& remote_address() const;
 
 private:
     enum class State { wait_header, negotiating, authenticated, bound, closing };
@@ -44,6 +48,8 @@ private:
     Task<void> serve();
     Task<void> on_open(const ChannelEvent& event);
     Task<void> on_element(xml::Element element);
+    Task<void> on_preauth_iq(xml::Element element);
+    bool offers_authentication() const;
     void send_features();
     void fail(xmpp::StreamErrorCondition condition, std::string text = {});
     void finish();
