@@ -197,3 +197,39 @@ def test_removing_a_contact_ends_both_subscriptions_and_tells_the_contact(pair):
     presence_from(bob, "alice@localhost", "unsubscribed")
     presence_from(bob, alice_jid, "unavailable")
     assert roster_item(bob, "alice@localhost").get("subscription") == "none"
+
+
+def test_requests_from_strangers_are_bounded(make_server):
+    server = make_server(extra="[modules.roster]\nmax_items = 2\n")
+    names = ("target", "s1", "s2", "s3")
+    for name in names:
+        server.add_user(name)
+    server.start()
+    for name in names[1:]:
+        s, _ = online(server, name)
+        s.send("<presence type='subscribe' to='target@localhost'/>")
+        assert is_result(s.ping("sync"))
+        s.close()
+    target, _ = online(server, "target")
+    first_two = sorted(presence_from(target, "s", "subscribe").get("from") for _ in range(2))
+    assert first_two == ["s1@localhost", "s2@localhost"]
+    extra = [e.elem for e in target.poll_events(0.5)
+             if e.kind == "element" and e.elem.tag == PRESENCE and e.elem.get("type") == "subscribe"]
+    extra += [e for e in _seen.pop(id(target), []) if e.get("type") == "subscribe"]
+    assert not extra, [ET.tostring(e) for e in extra]
+
+
+def test_a_removal_is_not_lost_to_versioning_when_the_contact_asks_again(pair):
+    alice, _ = online(pair, "alice")
+    roster_iq(alice, "set", "<item jid='bob@localhost'/>")
+    version = roster_iq(alice, "get", ver="").find(q(NS_ROSTER, "query")).get("ver")
+    roster_iq(alice, "set", "<item jid='bob@localhost' subscription='remove'/>")
+    bob, _ = online(pair, "bob")
+    bob.send("<presence type='subscribe' to='alice@localhost'/>")  # now a stranger's request
+    presence_from(alice, "bob@localhost", "subscribe")
+    later, _ = login(pair.port, "alice", PASSWORD, resource="later")
+    reply = roster_iq(later, "get", ver=version)
+    assert reply.find(q(NS_ROSTER, "query")) is None  # incremental: pushes follow
+    push = later.wait_for(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("type") == "set")
+    item = push.find(f"{q(NS_ROSTER, 'query')}/{q(NS_ROSTER, 'item')}")
+    assert (item.get("jid"), item.get("subscription")) == ("bob@localhost", "remove")

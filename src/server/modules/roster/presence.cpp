@@ -216,13 +216,19 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     const xmpp::Jid contact_jid = stanza.from()->bare().jid();
     std::string user{account.local()}, contact = contact_jid.str();
     ++changing_[account];
-    auto change = [user, contact, t = *type](storage::Database& db) {
+    auto max_pending = options_.max_items;
+    auto change = [user, contact, t = *type, max_pending](storage::Database& db) {
         RosterStore roster{db};
         auto existing = roster.item(user, contact);
         RosterItem item = existing.value_or(RosterItem{contact});
         if (!existing) item.hidden = true;  // a stranger's request is not a roster item (§3.1.3)
         SubscriptionState before = state_of(item);
         Change c{roster::inbound(before, t), item};
+        // Strangers cannot fill the store: past the bound, new requests are dropped.
+        if (!existing && t == SubscriptionType::subscribe && roster.hidden_count(user) >= max_pending) {
+            c.transition = Transition{before};
+            return c;
+        }
         c.lost_from = before.from && !c.transition.next.from;
         if (!c.transition.changed(before)) return c;
         apply(c.item, c.transition.next);

@@ -73,10 +73,14 @@ std::vector<RosterItem> RosterStore::items(std::string_view account) {
 
 std::vector<RosterItem> RosterStore::changes_since(std::string_view account, std::int64_t since) {
     auto q = db_.prepare(std::string("SELECT ") + columns +
-                         " FROM roster_items WHERE account = ? AND version > ? AND hidden = 0 ORDER BY version");
+                         " FROM roster_items WHERE account = ? AND version > ? ORDER BY version");
     q.bind(1, account).bind(2, since);
     std::vector<RosterItem> out;
-    while (q.step()) out.push_back(read_row(q));
+    while (q.step()) {
+        out.push_back(read_row(q));
+        // A hidden row may stand where a removed item was: to the client it is a removal.
+        if (out.back().hidden) out.back().removed = true;
+    }
     return out;
 }
 
@@ -98,9 +102,23 @@ std::vector<RosterItem> RosterStore::pending_in(std::string_view account) {
 }
 
 void RosterStore::forget(std::string_view account, std::string_view jid) {
-    auto q = db_.prepare("DELETE FROM roster_items WHERE account = ? AND jid = ? AND hidden = 1");
-    q.bind(1, account).bind(2, jid);
+    // A tombstone, not a deletion: the row may carry the version of an earlier removal that
+    // a client has yet to hear about (§2.6).
+    Database::Transaction t{db_};
+    std::int64_t v = next_version(account);
+    auto q = db_.prepare(
+        "UPDATE roster_items SET removed = 1, hidden = 0, version = ?, pending_in = 0, approved = 0"
+        " WHERE account = ? AND jid = ? AND hidden = 1");
+    q.bind(1, v).bind(2, account).bind(3, jid);
     q.run();
+    t.commit();
+}
+
+std::size_t RosterStore::hidden_count(std::string_view account) {
+    auto q = db_.prepare("SELECT COUNT(*) FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 1");
+    q.bind(1, account);
+    q.step();
+    return static_cast<std::size_t>(q.integer(0));
 }
 
 std::size_t RosterStore::count(std::string_view account) {

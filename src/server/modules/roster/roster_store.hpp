@@ -38,8 +38,10 @@ public:
     std::optional<RosterItem> item(std::string_view account, std::string_view jid);
     // Requests from contacts that the user has not answered yet (§3.1.3), hidden or not.
     std::vector<RosterItem> pending_in(std::string_view account);
-    // Deletes a hidden item outright (its request was withdrawn).
+    // Ends a hidden item (its request was withdrawn or refused).
     void forget(std::string_view account, std::string_view jid);
+    // Pending requests from strangers, which are bounded like roster items.
+    std::size_t hidden_count(std::string_view account);
     std::size_t count(std::string_view account);
     // Writes the item under a new roster version, which it returns (and sets in `item`).
     std::int64_t put(std::string_view account, RosterItem& item);
