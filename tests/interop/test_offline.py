@@ -100,3 +100,15 @@ def test_user_del_removes_stored_messages(offline_server):
     bob, _ = online(offline_server, "bob")
     assert is_result(bob.ping("sync"))
     assert not [e for e in bob.poll_events(0.3) if e.kind == "element" and e.elem.tag == MESSAGE]
+
+
+def test_messages_wait_for_a_negative_priority_to_become_positive(offline_server):
+    alice, _ = online(offline_server, "alice")
+    send(alice, "bob@localhost", "when you are really here")
+    assert is_result(alice.ping("sync"))
+    bob, bob_jid = login(offline_server.port, "bob", PASSWORD, resource="shy")
+    bob.send("<presence><priority>-5</priority></presence>")
+    assert is_result(bob.ping("sync"))
+    assert not [e for e in bob.poll_events(0.3) if e.kind == "element" and e.elem.tag == MESSAGE]
+    bob.send("<presence><priority>5</priority></presence>")
+    assert bodies(bob, 1)[0].findtext(q(NS_CLIENT, "body")) == "when you are really here"

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 
 #include <chrono>
+#include <set>
 #include <ctime>
 
 #include <fmt/chrono.h>
@@ -79,8 +80,11 @@ public:
             return Flow::stop;
         });
         ctx.on<OwnPresence>([this](OwnPresence& e) {
-            if (!e.initial) return;
-            // XEP-0160 §3: delivered when the user sends initial presence of non-negative priority.
+            const xmpp::Jid& from = *e.stanza.from();
+            if (e.stanza.type() == "unavailable") return void(flushed_.erase(from));
+            // XEP-0160 §3: delivered when the user is available with non-negative priority,
+            // once per session: at initial presence, or when a negative priority turns positive.
+            if (flushed_.contains(from)) return;
             int priority = 0;
             try {
                 std::string p = e.stanza.element().child_text("priority", ns::client);
@@ -88,8 +92,10 @@ public:
             } catch (...) {
             }
             if (priority < 0) return;
-            spawn(deliver(*e.stanza.from()));
+            flushed_.insert(from);
+            spawn(deliver(from));
         });
+        ctx.on<ResourceUnbound>([this](ResourceUnbound& e) { flushed_.erase(e.jid); });
     }
 
 private:
@@ -179,6 +185,7 @@ private:
 
     ModuleContext& ctx_;
     Options options_;
+    std::set<xmpp::Jid> flushed_;  // owner shard: resources that got the stored messages
 };
 
 const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}.add(
