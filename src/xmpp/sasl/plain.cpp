@@ -1,5 +1,7 @@
 #include "xmpp/sasl/plain.hpp"
 
+#include "base/utf8.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -7,43 +9,8 @@ namespace starling::xmpp::sasl {
 namespace {
 
 // RFC 4616 §2: authzid, authcid and passwd are each "1*SAFE", where SAFE is any UTF-8
-// character except NUL (RFC 3629 §4: no overlong forms, surrogates or code points above
-// U+10FFFF).
-bool is_safe_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == 0) return false;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        std::uint32_t cp = 0;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (s.size() - i < len) return false;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-        if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
-        i += len;
-    }
-    return true;
-}
+// character except NUL.
+bool is_safe_utf8(std::string_view s) { return utf8::is_valid(s, false); }
 
 // RFC 4616 §2: servers MUST accept fields of up to 255 octets; we accept no more, which
 // bounds the work the PRECIS preparation and the password hash do per attempt.

@@ -1,5 +1,7 @@
 #include "xmpp/sasl/scram.hpp"
 
+#include "base/utf8.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -82,33 +84,8 @@ bool equal_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// RFC 3629 §4 UTF-8 without NUL: the "value-char" of RFC 5802 §7 minus ',' (we split on it).
-bool is_utf8_without_nul(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == 0) return false;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = c >= 0xc2 && c <= 0xdf   ? 2
-                          : c >= 0xe0 && c <= 0xef ? 3
-                          : c >= 0xf0 && c <= 0xf4 ? 4
-                                                   : 0;
-        if (len == 0 || s.size() - i < len) return false;
-        std::uint32_t cp = c & (0x7f >> len);
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-        if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
-        i += len;
-    }
-    return true;
-}
+// UTF-8 without NUL: the "value-char" of RFC 5802 §7 minus ',' (we split on it).
+bool is_utf8_without_nul(std::string_view s) { return utf8::is_valid(s, false); }
 
 std::vector<std::string_view> split_commas(std::string_view s) {
     std::vector<std::string_view> parts;
