@@ -24,6 +24,7 @@ int compliance() {
     std::vector<Row> rows = {
         {"RFC 6120", "XMPP Core: streams, STARTTLS, SASL, binding, stanzas (client-to-server)", "", "core", 1},
         {"RFC 7622", "XMPP Address Format (PRECIS)", "", "core", 2},
+        {"RFC 6121 §8", "Server rules for delivering stanzas", "", "core", 2},
         {"RFC 7590", "Use of TLS in XMPP (TLS 1.2+)", "", "core", 3},
         {"RFC 5802, RFC 7677", "SCRAM-SHA-1, -256 (and -512) with -PLUS", "", "core", 4},
         {"RFC 5929, RFC 9266", "Channel bindings tls-server-end-point, tls-exporter", "", "core", 5},

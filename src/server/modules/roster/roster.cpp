@@ -196,7 +196,9 @@ const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}
 extern const ModuleInfo info{
     .name = "roster",
     .description = "Contact lists, with versioning and pushes to every interested resource",
-    .rfcs = {{"RFC 6121 §2", "Roster management, with versioning (§2.6)"}},
+    .rfcs = {{"RFC 6121 §2", "Roster management, with versioning (§2.6)"},
+             {"RFC 6121 §3", "Presence subscriptions (Appendix A state machine, pre-approval)"},
+             {"RFC 6121 §4", "Presence broadcast, probes, directed presence"}},
     .options = &options,
     .create = create_module_with_options<RosterModule, Options>,
     .remove_account = &RosterStore::remove_account,
