@@ -145,9 +145,10 @@ def test_versioning_returns_only_the_changes_since_the_clients_version(roster_se
     assert list(items(unknown)) == ["two@example.com"]
 
 
-def test_rosterver_stream_feature_is_offered_after_authentication(roster_server):
+def test_rosterver_and_pre_approval_stream_features_are_offered_after_authentication(roster_server):
     s, _ = login(roster_server.port, "alice", PASSWORD)
     assert s.features.find(q("urn:xmpp:features:rosterver", "ver")) is not None
+    assert s.features.find(q("urn:xmpp:features:pre-approval", "sub")) is not None
 
 
 def test_roster_survives_a_restart_and_user_del_removes_it(roster_server):

@@ -24,9 +24,10 @@ constexpr std::string_view roster_ver_ns = "urn:xmpp:features:rosterver";
 RosterModule::RosterModule(ModuleContext& ctx, const Options& options) : ctx_{ctx}, options_{options} {
     ctx.iq().on_get(ns::roster, "query", To::account, [this](IqRequest& r) { return get(r); });
     ctx.iq().on_set(ns::roster, "query", To::account, [this](IqRequest& r) { return set(r); });
-    // RFC 6121 §2.6.1: versioning is a stream feature.
+    // RFC 6121 §2.6.1 and §3.4: versioning and pre-approval are stream features.
     ctx.on<StreamFeaturesOffered>([](StreamFeaturesOffered& e) {
         e.features.add_child("ver", std::string(roster_ver_ns));
+        e.features.add_child("sub", "urn:xmpp:features:pre-approval");
     });
     ctx.on<ResourceUnbound>([this](ResourceUnbound& e) {
         unavailable_after_disconnect(e.jid);
