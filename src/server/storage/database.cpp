@@ -92,6 +92,7 @@ void Database::exec(std::string_view sql) {
 int Database::changes() const { return sqlite3_changes(db_); }
 
 void Database::migrate(std::string_view component, const std::vector<std::string_view>& steps) {
+    if (migrated_.contains(component)) return;
     auto get = prepare("SELECT version FROM schema_versions WHERE component = ?");
     get.bind(1, component);
     std::int64_t version = get.step() ? get.integer(0) : 0;
@@ -104,6 +105,7 @@ void Database::migrate(std::string_view component, const std::vector<std::string
         set.run();
         t.commit();
     }
+    migrated_.emplace(component);
 }
 
 // Inside another transaction, a transaction is a savepoint, so stores can be composed

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <set>
 #include <vector>
 
 struct sqlite3;
@@ -70,6 +71,9 @@ public:
 
 private:
     sqlite3* db_ = nullptr;
+    // Components known to be at their latest schema: stores are built per call, so their
+    // migrate() must cost nothing after the first.
+    std::set<std::string, std::less<>> migrated_;
 };
 
 }  // namespace starling::storage
