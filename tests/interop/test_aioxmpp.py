@@ -18,7 +18,7 @@ import aioxmpp.dispatcher
 import pytest
 
 from conftest import PASSWORD
-from xmpp_client import HANG_TIMEOUT, available, login, run
+from xmpp_client import HANG_TIMEOUT, available, login, run, wait_in
 
 ROSTER_NS = "jabber:iq:roster"
 
@@ -104,22 +104,9 @@ class AioClient:
 
     async def wait_for(self, predicate: Callable, what: str, timeout: float = HANG_TIMEOUT):
         """The first recorded event matching `predicate`, waiting for it if need be."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        i = 0
-        for _ in range(100_000):  # bounded; the deadline ends it long before
-            while i < len(self.events):
-                if predicate(self.events[i]):
-                    return self.events[i]
-                i += 1
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except asyncio.TimeoutError:
-                break
+        found = await wait_in(self.events, self._arrived, predicate, timeout)
+        if found is not None:
+            return found
         raise AssertionError(f"{self.jid}: no {what} within {timeout}s; events: {self.events}")
 
 

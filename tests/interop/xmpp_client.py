@@ -54,6 +54,28 @@ SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
 _live_clients: list = []
 
 
+async def wait_in(items: list, arrived: asyncio.Event, predicate: Callable, timeout: float, start: int = 0):
+    """The first of `items` (from `start`) matching `predicate`, waiting for more to be
+    appended (the appender sets `arrived`); None once `timeout` has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    i = start
+    for _ in range(100_000):  # bounded; the deadline ends it long before
+        while i < len(items):
+            if predicate(items[i]):
+                return items[i]
+            i += 1
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return None
+        arrived.clear()
+        try:
+            await asyncio.wait_for(arrived.wait(), remaining)
+        except asyncio.TimeoutError:
+            return None
+    return None
+
+
 def run(coro, timeout: float = TEST_TIMEOUT):
     """Runs a test coroutine on a fresh event loop with a hard timeout (a hang fails the
     test instead of blocking the suite); every Client made meanwhile is aborted after."""
@@ -152,22 +174,9 @@ class Client(slixmpp.ClientXMPP):
                        timeout: float = HANG_TIMEOUT, start: int = 0):
         """The first element in `received` (from index `start`) matching `predicate`,
         waiting for it to arrive if need be."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        i = start
-        for _ in range(100_000):  # bounded; the deadline ends it long before
-            while i < len(self.received):
-                if predicate(self.received[i]):
-                    return self.received[i]
-                i += 1
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-            except asyncio.TimeoutError:
-                break
+        found = await wait_in(self.received, self._arrived, predicate, timeout, start)
+        if found is not None:
+            return found
         raise AssertionError(f"{self.boundjid.full or self.requested_jid}: no {what} within {timeout}s; "
                              f"received: {[str(s) for s in self.received[start:]]}")
 
