@@ -61,6 +61,7 @@ xml::Element StanzaError::to_element() const {
     error.add_child(std::string(to_string(condition)), std::string(ns::stanza_errors));
     if (!text.empty())
         error.add_child("text", std::string(ns::stanza_errors)).add_text(text);
+    if (!application_name.empty()) error.add_child(application_name, application_ns);
     return error;
 }
 

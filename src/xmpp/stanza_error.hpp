@@ -23,6 +23,10 @@ struct StanzaError {
     StanzaErrorCondition condition = StanzaErrorCondition::undefined_condition;
     std::string text;
     std::string type;  // empty: default_type(condition)
+    // RFC 6120 §8.3.4: an application-specific condition, an empty element in its own
+    // namespace (e.g. XEP-0191's <blocked xmlns='urn:xmpp:blocking:errors'/>). Empty: none.
+    std::string application_name;
+    std::string application_ns;
 
     // <error type='...'><condition xmlns='urn:...:xmpp-stanzas'/><text .../></error>
     xml::Element to_element() const;

@@ -62,7 +62,13 @@ const OptionSet<LimitsSection>& limits_options() {
         .add("max_outbound_queue", &LimitsSection::max_outbound_queue,
              "Bytes queued for a client that does not read before it is disconnected")
         .add("preauth_timeout", &LimitsSection::preauth_timeout, "Seconds a connection may take to authenticate")
-        .add("max_preauth_per_ip", &LimitsSection::max_preauth_per_ip, "Unauthenticated connections allowed per IP address");
+        .add("max_preauth_per_ip", &LimitsSection::max_preauth_per_ip, "Unauthenticated connections allowed per IP address")
+        .add("account_stanzas_per_second", &LimitsSection::account_stanzas_per_second,
+             "Stanzas per second one account may send, summed over its sessions; faster senders are read "
+             "more slowly (nothing is dropped); 0 disables")
+        .add("account_stanza_burst", &LimitsSection::account_stanza_burst,
+             "Stanzas an account may send at once before account_stanzas_per_second applies",
+             std::function([](const std::uint32_t& n) -> std::string { return n == 0 ? "must be at least 1" : ""; }));
     return set;
 }
 

@@ -2,10 +2,12 @@
 // Every hook point, in pipeline order, with the shard it fires on. Modules add behaviour
 // here; the core knows no module by name.
 #include <optional>
+#include <vector>
 
 #include "net/task.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
+#include "xmpp/jid_matcher.hpp"
 #include "xmpp/stanza.hpp"
 
 namespace starling::server {
@@ -37,6 +39,14 @@ struct PreAuthIq {
     std::optional<Task<void>> work;
 };
 
+// Connection shard, once a resource is bound and the result written, before the stream reads
+// its next stanza: a module that needs per-session state (C2sStream::module_state) in place
+// before the first stanza adds work; the stream awaits each task before it reads on.
+struct SessionBound {
+    C2sStream& stream;
+    std::vector<Task<void>>& work;
+};
+
 // Connection shard, after 'from' is stamped and before routing. Flow::stop: consumed.
 struct StanzaFromClient {
     C2sStream& stream;
@@ -47,6 +57,34 @@ struct StanzaFromClient {
 struct StanzaToClient {
     C2sStream& stream;
     xmpp::Stanza& stanza;
+};
+
+// Owner shard of the recipient: any stanza for a local account (bare or full JID), before
+// the router looks at it. Flow::stop: taken; the handler dropped it, answered it, or holds it
+// and routes it again later (ModuleContext::route_again), when this event fires for it again.
+struct StanzaToAccount {
+    xmpp::Stanza& stanza;
+};
+
+// Owner shard of the sender: a stanza a module sends on behalf of a local account (presence
+// broadcast, probes, answers to subscriptions). Flow::stop: not sent.
+struct StanzaFromAccount {
+    xmpp::Stanza& stanza;
+};
+
+// Owner shard: the account is about to block the JIDs `added` matches (XEP-0191 §3.3).
+// Handlers add work that must happen while those JIDs may still be reached (their
+// unavailable presence); the block takes effect when every task is done.
+struct ContactsBlocking {
+    const xmpp::BareJid& account;
+    const xmpp::JidMatcher& added;
+    std::vector<Task<void>>& work;
+};
+
+// Owner shard: the JIDs `removed` matches are blocked no more (XEP-0191 §3.4, §3.5).
+struct ContactsUnblocked {
+    const xmpp::BareJid& account;
+    const xmpp::JidMatcher& removed;
 };
 
 // Owner shard of the sender's account: a resource's own presence (no 'to', available or

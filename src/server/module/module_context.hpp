@@ -19,6 +19,8 @@ namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
+class C2sStream;
+
 // What the core lends every module on a shard.
 struct CoreServices {
     std::function<void(xmpp::Stanza)> send;
@@ -31,6 +33,10 @@ struct CoreServices {
     std::function<Task<bool>(std::string username)> remove_account;
     // Any shard: closes every bound session of an account with a stream error.
     std::function<void(const xmpp::BareJid&, xmpp::StreamError)> close_sessions;
+    // Owner shard: runs a function with each bound stream of an account, on the stream's shard.
+    std::function<void(const xmpp::BareJid&, std::function<void(C2sStream&)>)> for_each_session;
+    // Any shard: routes a stanza as if it had just arrived (no StanzaFromAccount).
+    std::function<void(xmpp::Stanza)> route_again;
 };
 
 class ModuleContext {
@@ -49,7 +55,13 @@ public:
     void on(F handler, Priority priority = Priority::normal) {
         hooks_.on<E>(std::function(std::move(handler)), priority, module_);
     }
-    // Routes a stanza the module originates (its 'from' must be set).
+    // Fires an event for the other modules on this shard (one a module defines the moment of).
+    template <class E>
+    Flow fire(E& event) const {
+        return hooks_.fire(event);
+    }
+    // Routes a stanza the module originates (its 'from' must be set). From a local account,
+    // on its owner shard, it passes StanzaFromAccount first (the account's blocklist).
     void send(xmpp::Stanza stanza) const { core_.send(std::move(stanza)); }
     // The SQLite storage thread: a module's store runs its queries there.
     storage::StorageThread& storage() const { return core_.storage; }
@@ -60,6 +72,14 @@ public:
     // Deletes the account `username` and every trace of it, as `starling user del` does (each
     // module's ModuleInfo::remove_account, in one transaction). Any shard; false if none.
     Task<bool> remove_account(std::string username) const { return core_.remove_account(std::move(username)); }
+    // Routes again a stanza the module held back (Flow::stop in StanzaToAccount): the events
+    // on its way fire again, as for any stanza that arrives.
+    void route_again(xmpp::Stanza stanza) const { core_.route_again(std::move(stanza)); }
+    // Owner shard of `account`: runs `fn` with each of its bound streams, each on the stream's
+    // own shard (later, never inside this call). `fn` must not touch this module instance.
+    void for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const {
+        core_.for_each_session(account, std::move(fn));
+    }
     // Closes every bound session of `account` with `error`. Any shard.
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) const {
         core_.close_sessions(account, std::move(error));

@@ -15,6 +15,7 @@ namespace private_xml { extern const server::ModuleInfo info; }
 namespace offline { extern const server::ModuleInfo info; }
 namespace last_activity { extern const server::ModuleInfo info; }
 namespace registration { extern const server::ModuleInfo info; }
+namespace blocking { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -31,6 +32,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &offline::info,
         &last_activity::info,
         &registration::info,
+        &blocking::info,
     };
     return modules;
 }

@@ -16,13 +16,17 @@ Host::~Host() {
 void Host::load_modules(Server& server, Router& router, const std::vector<const ModuleInfo*>& catalog) {
     for (const ModuleInfo* info : catalog) {
         if (std::find(config_.modules.begin(), config_.modules.end(), info->name) == config_.modules.end()) continue;
-        CoreServices core{[&router](xmpp::Stanza s) { router.route(std::move(s)); }, server.storage(),
+        CoreServices core{[&router](xmpp::Stanza s) { router.send_from_module(std::move(s)); }, server.storage(),
                           [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
                           server.hashing(),
                           [&server](std::string username) { return server.remove_account(std::move(username)); },
                           [&router](const xmpp::BareJid& account, xmpp::StreamError error) {
                               router.close_sessions(account, std::move(error));
-                          }};
+                          },
+                          [&router](const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) {
+                              router.for_each_session(account, std::move(fn));
+                          },
+                          [&router](xmpp::Stanza s) { router.route(std::move(s)); }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
                                                    std::move(core));
         static const std::any no_options;

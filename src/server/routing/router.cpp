@@ -95,7 +95,21 @@ void Router::handle_for_host(Stanza stanza) {
     // RFC 6120 §10.3.1 allows for a domain without such a service.
 }
 
+void Router::send_from_module(Stanza stanza) {
+    const auto& from = stanza.from();
+    if (from && from->has_local() && from->domain() == host_.domain().domain() &&
+        host_.hooks().has<StanzaFromAccount>() && server_.owner_of(from->bare()) == shard_) {
+        StanzaFromAccount event{stanza};
+        if (host_.hooks().fire(event) == Flow::stop) return;
+    }
+    route(std::move(stanza));
+}
+
 void Router::deliver_local(Stanza stanza) {
+    {
+        StanzaToAccount event{stanza};
+        if (host_.hooks().fire(event) == Flow::stop) return;
+    }
     const xmpp::Jid& to = *stanza.to();
     auto it = homes_.find(to.bare());
     UserHome* home = it == homes_.end() ? nullptr : &it->second;
@@ -270,6 +284,9 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         server_.shards().post(result.replaced.shard, [w = result.replaced.stream] {
             if (auto s = w.lock()) s->close({xmpp::StreamErrorCondition::conflict, "Replaced by a new session"});
         });
+        result.rate = home.rate;
+        ResourceBound event{jid};
+        host_.hooks().fire(event);
         return result;
     }
     if (home.resources.size() >= server_.config().c2s.max_sessions_per_account) {
@@ -286,6 +303,10 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         result = {BindOutcome::replaced, oldest.session};
     }
     home.resources.push_back(BoundResource{jid, std::move(session)});
+    const auto& limits = server_.config().limits;
+    if (!home.rate && limits.account_stanzas_per_second > 0)
+        home.rate = std::make_shared<AccountRate>(limits.account_stanzas_per_second, limits.account_stanza_burst);
+    result.rate = home.rate;
     ResourceBound event{jid};
     host_.hooks().fire(event);
     return result;
@@ -319,6 +340,15 @@ void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError erro
     for (const auto& r : it->second.resources)
         server_.shards().post(r.session.shard, [w = r.session.stream, error] {
             if (auto s = w.lock()) s->close(error);
+        });
+}
+
+void Router::for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const {
+    auto it = homes_.find(account);
+    if (it == homes_.end()) return;
+    for (const auto& r : it->second.resources)
+        server_.shards().post(r.session.shard, [w = r.session.stream, fn] {
+            if (auto s = w.lock()) fn(*s);
         });
 }
 

@@ -16,6 +16,7 @@ namespace starling::server {
 
 class Server;
 class Host;
+class C2sStream;
 
 class Router {
 public:
@@ -31,6 +32,7 @@ public:
     struct BindResult {
         BindOutcome outcome;
         SessionRef replaced;  // outcome == replaced: the session to close with <conflict/>
+        std::shared_ptr<AccountRate> rate;  // the account's stanza budget, shared by its sessions
     };
     BindResult bind(const xmpp::Jid& jid, SessionRef session);
     void unbind(const xmpp::Jid& jid, std::uint64_t connection_id);
@@ -46,8 +48,14 @@ public:
     // with `error` (an account removed in-band, XEP-0077 §3.2).
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error);
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
+    // Runs `fn` with each bound stream of the account, each on its own shard.
+    void for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const;
     // Stanza to a local account, already on its owner shard.
     void deliver_local(xmpp::Stanza stanza);
+
+    // Any shard: a stanza a module originates. One sent on behalf of a local account from
+    // the account's owner shard passes StanzaFromAccount first (the account's blocklist).
+    void send_from_module(xmpp::Stanza stanza);
 
 private:
     void handle_for_host(xmpp::Stanza stanza);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/routing/account_rate.hpp"
 #include "xmpp/jid.hpp"
 
 namespace starling::server {
@@ -28,6 +29,7 @@ struct BoundResource {
 
 struct UserHome {
     std::vector<BoundResource> resources;
+    std::shared_ptr<AccountRate> rate;  // null: no limit
 
     BoundResource* find(std::string_view resource) {
         for (auto& r : resources)

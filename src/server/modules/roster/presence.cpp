@@ -84,6 +84,10 @@ void RosterModule::register_presence_handlers() {
         held_[account].push_back(e.stanza);
         return Flow::stop;
     });
+    // XEP-0191 §3.3, §3.4: blocking ends the user's presence for those it reaches, and
+    // unblocking gives it back.
+    ctx_.on<ContactsBlocking>([this](ContactsBlocking& e) { e.work.push_back(presence_ends_for(e.account, e.added)); });
+    ctx_.on<ContactsUnblocked>([this](ContactsUnblocked& e) { spawn(presence_resumes_for(e.account, e.removed)); });
     ctx_.on<InboundSubscription>([this](InboundSubscription& e) {
         spawn(e.stanza.type() == "probe" ? answer_probe(e.stanza) : inbound(e.stanza));
         return Flow::stop;
@@ -300,6 +304,43 @@ void RosterModule::release(const xmpp::BareJid& account) {
             copy.set_to(resource);
             ctx_.send(std::move(copy));
         }
+}
+
+// Runs before the block takes effect, so these last presences still pass.
+Task<void> RosterModule::presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked) {
+    std::string user{account.local()};
+    auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
+    auto items = co_await ctx_.storage().run(std::move(load));
+    for (const auto& item : items) {
+        if (item.subscription != "from" && item.subscription != "both") continue;
+        auto contact = xmpp::Jid::parse(item.jid);
+        if (!contact || !blocked.matches(*contact)) continue;
+        for (const auto& [resource, element] : available_of(account)) ctx_.send(presence("unavailable", resource, *contact));
+    }
+    // Directed presence too (RFC 6121 §4.6): its end is due to whoever got it.
+    const std::string prefix = account.str() + "/";
+    for (auto it = directed_.lower_bound(account.jid()); it != directed_.end() && it->first.str().starts_with(prefix); ++it)
+        for (auto to = it->second.begin(); to != it->second.end();) {
+            if (!blocked.matches(*to)) {
+                ++to;
+                continue;
+            }
+            ctx_.send(presence("unavailable", it->first, *to));
+            to = it->second.erase(to);
+        }
+}
+
+Task<void> RosterModule::presence_resumes_for(xmpp::BareJid account, xmpp::JidMatcher unblocked) {
+    std::string user{account.local()};
+    auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
+    auto items = co_await ctx_.storage().run(std::move(load));
+    for (const auto& item : items) {
+        if (item.subscription != "from" && item.subscription != "both") continue;
+        auto contact = xmpp::Jid::parse(item.jid);
+        if (!contact || !unblocked.matches(*contact)) continue;
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(Stanza{StanzaKind::presence, *element, resource, *contact});
+    }
 }
 
 void RosterModule::unavailable_after_disconnect(const xmpp::Jid& resource) {

@@ -41,6 +41,8 @@ private:
     Task<void> inbound(xmpp::Stanza stanza);
     Task<void> answer_probe(xmpp::Stanza probe);
     void unavailable_after_disconnect(const xmpp::Jid& resource);
+    Task<void> presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked);
+    Task<void> presence_resumes_for(xmpp::BareJid account, xmpp::JidMatcher unblocked);
     void spawn(Task<void> task);
     void release(const xmpp::BareJid& account);
     std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;

@@ -1,8 +1,14 @@
 // C2sStream, part three: resource binding (RFC 6120 §7) and stanzas (RFC 6120 §8).
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "base/log.hpp"
 #include "base/random.hpp"
 #include "net/call_on.hpp"
 #include "server/module/events.hpp"
+#include "server/routing/account_rate.hpp"
 #include "server/server.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
 #include "xmpp/namespaces.hpp"
@@ -55,6 +61,7 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
         co_return;
     }
     jid_ = *jid;
+    rate_ = std::move(result.rate);
     shard_.streams[id_] = weak_from_this();
     xml::Element payload{"bind", std::string(ns::bind)};
     payload.add_child("jid", std::string(ns::bind)).add_text(jid_->str());
@@ -65,6 +72,25 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
     auto early = std::move(early_);
     early_ = {};
     for (auto& s : early) deliver(std::move(s));
+    std::vector<Task<void>> work;
+    SessionBound bound{*this, work};
+    shard_.host.hooks().fire(bound);
+    for (auto& w : work) {
+        Task<void> task = std::move(w);
+        co_await std::move(task);
+    }
+}
+
+// The account's aggregate stanza budget: past it, this stream waits before it handles the
+// stanza (and so before it reads on), which slows the sender down through TCP and loses
+// nothing.
+Task<void> C2sStream::pace() {
+    auto wait = rate_->spend();
+    if (wait.count() <= 0) co_return;
+    boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor};
+    timer.expires_after(wait);
+    boost::system::error_code ec;
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
 }
 
 // RFC 6120 §8.1 and §8.2.3: the rules every stanza from a client must follow.

@@ -228,6 +228,7 @@ Task<void> C2sStream::on_element(xml::Element element) {
         // RFC 6120 §7.1: no stanzas before a resource is bound.
         co_return fail(StreamErrorCondition::not_authorized, "bind a resource first");
     }
+    if (rate_) co_await pace();
     on_stanza(std::move(element));
 }
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include "net/task.hpp"
@@ -19,6 +21,7 @@
 
 namespace starling::server {
 
+class AccountRate;
 class Server;
 struct ShardContext;
 
@@ -41,6 +44,17 @@ public:
     const std::optional<xmpp::Jid>& jid() const { return jid_; }
     bool is_secure() const;
     const std::string& remote_address() const;
+
+    // Per-session state a module keeps here, keyed by its own type T (made on first use).
+    // Connection shard only; it lives as long as the stream.
+    template <class T>
+    T& module_state() {
+        for (auto& [type, state] : module_state_)
+            if (type == typeid(T)) return *static_cast<T*>(state.get());
+        auto state = std::make_shared<T>();
+        module_state_.emplace_back(typeid(T), state);
+        return *state;
+    }
 
 private:
     enum class State { wait_header, negotiating, authenticated, bound, closing };
@@ -70,6 +84,7 @@ private:
     void on_stanza(xml::Element element);
     void reply_malformed(xml::Element element, const xmpp::StanzaError& error);
     bool check_stanza(const xmpp::Stanza& stanza);
+    Task<void> pace();
 
     std::string log_prefix() const;
 
@@ -86,6 +101,8 @@ private:
     std::optional<xmpp::Jid> jid_;
     bool binding_ = false;
     std::vector<xmpp::Stanza> early_;  // delivered while the bind result was on its way
+    std::shared_ptr<AccountRate> rate_;  // the account's stanza budget (limits.account_stanzas_per_second)
+    std::vector<std::pair<std::type_index, std::shared_ptr<void>>> module_state_;
     // SASL exchange in progress
     std::unique_ptr<xmpp::sasl::ScramServer> scram_;
     std::string scram_username_;
