@@ -193,7 +193,8 @@ class Client(slixmpp.ClientXMPP):
     async def query(self, type_: str, to: Optional[str], payload: str, timeout: float = HANG_TIMEOUT) -> Iq:
         """Sends an iq of `type_` with `payload` (XML text) and returns the answer, a result
         or an error alike."""
-        iq = self.make_iq(ifrom=None, ito=to, itype=type_)
+        # An explicit id: slixmpp's default collides when several queries are in flight.
+        iq = self.make_iq(id=self.new_id(), ifrom=None, ito=to, itype=type_)
         iq.append(ET.fromstring(payload))
         try:
             return await iq.send(timeout=timeout)
