@@ -2,6 +2,7 @@
 // Stanza: a message, presence or iq with its addressing parsed once. The element is kept
 // whole, so payloads the server does not understand pass through untouched; copies share the
 // children (xml::Element holds them by shared_ptr), so fan-out and retargeting are cheap.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,13 @@ public:
     // The first child element (an iq's payload), or nullptr.
     const xml::Element* payload() const { return element_.first_child_element(); }
 
+    // Something that lives while the stanza or any copy of it does: whoever sent it can
+    // learn when the server is done with it (the sender's stream waits until a message is
+    // handed to a session or stored). The router lets go of it once a stanza reaches a
+    // session; replies and new stanzas never carry it.
+    void set_hold(std::shared_ptr<const void> hold) { hold_ = std::move(hold); }
+    void release_hold() { hold_.reset(); }
+
     // RFC 6120 §8.3.1: an error reply, addressed back to the sender, same id.
     Stanza error_reply(const StanzaError& error) const;
     // RFC 6120 §8.2.3: a result for an iq get/set; payload optional.
@@ -52,6 +60,7 @@ private:
     xml::Element element_;
     std::optional<Jid> from_;
     std::optional<Jid> to_;
+    std::shared_ptr<const void> hold_;
 };
 
 std::string_view to_string(StanzaKind kind);

@@ -69,6 +69,9 @@ direct_tls_port = {self.tls_port}
         return f"{name}@{self.domain}"
 
     def start(self):
+        # Only this run's log counts for readiness: an earlier run may have been killed with
+        # connections it never logged as gone.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [STARLING, "serve", "-c", str(self.config)], stdout=self.log_file, stderr=subprocess.STDOUT
@@ -92,7 +95,7 @@ direct_tls_port = {self.tls_port}
         # The readiness probes are connections too: wait until the server has seen them
         # go, so they do not hold per-IP pre-auth slots a test is about to count on.
         while time.monotonic() < deadline:
-            log = self.log()
+            log = self.log_path.read_bytes()[self._log_offset:].decode(errors="replace")
             if log.count(" connected on ") == log.count(" disconnected"):
                 return
             time.sleep(0.02)

@@ -112,3 +112,25 @@ def test_messages_wait_for_a_negative_priority_to_become_positive(offline_server
     assert not [e for e in bob.poll_events(0.3) if e.kind == "element" and e.elem.tag == MESSAGE]
     bob.send("<presence><priority>5</priority></presence>")
     assert bodies(bob, 1)[0].findtext(q(NS_CLIENT, "body")) == "when you are really here"
+
+
+def test_stored_messages_are_on_disk_before_the_senders_next_stanza_is_answered(make_server):
+    """RFC 6121 §8.5.2.2.1 / the IM issue: a message stored for an offline account is durable
+    before the sender's stream moves on. A burst of messages and then a ping in one write;
+    the moment the ping is answered the server is killed (SIGKILL, no shutdown), and every
+    message must still be there after a restart."""
+    server = make_server(extra="[modules.offline]\nmax_messages = 1000\n")
+    for name in ("alice", "bob"):
+        server.add_user(name)
+    server.start()
+    count = 300
+    alice, _ = online(server, "alice")
+    burst = "".join(f"<message to='bob@localhost' type='chat'><body>m{i}</body></message>" for i in range(count))
+    alice.send(burst)
+    assert is_result(alice.ping("sync"))
+    server.process.kill()
+    server.process.wait()
+    server.start()
+    bob, _ = online(server, "bob")
+    got = bodies(bob, count)
+    assert [m.findtext(q(NS_CLIENT, "body")) for m in got] == [f"m{i}" for i in range(count)]

@@ -259,6 +259,7 @@ void Router::deliver_to_bare(UserHome* home, Stanza stanza) {
 }
 
 void Router::to_session(const SessionRef& session, Stanza stanza) {
+    stanza.release_hold();  // handed on: its sender may read on
     if (session.shard == shard_) {
         if (auto s = session.stream.lock()) s->deliver(std::move(stanza));
         return;

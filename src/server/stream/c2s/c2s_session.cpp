@@ -11,6 +11,7 @@
 #include "server/routing/account_rate.hpp"
 #include "server/server.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
+#include "server/stream/c2s/delivery_hold.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/precis.hpp"
 
@@ -151,7 +152,34 @@ void C2sStream::on_stanza(xml::Element element) {
     if (stanza.kind() == xmpp::StanzaKind::presence && stanza.to() &&
         (stanza.type().empty() || stanza.type() == "unavailable"))
         return shard_.router.directed_presence(std::move(stanza));
+    if (stanza.kind() == xmpp::StanzaKind::message && !stanza.is_error()) hold(stanza);
     shard_.router.route(std::move(stanza));
+}
+
+// Messages may be stored for later (XEP-0160): each carries the stream's hold until it has
+// reached a session or the store, and the stream handles nothing more until then.
+void C2sStream::hold(xmpp::Stanza& message) {
+    auto h = hold_.lock();
+    if (!h) {
+        h = std::make_shared<DeliveryHold>(weak_from_this(), server_.shards().at(shard_.index).executor());
+        hold_ = h;
+    }
+    message.set_hold(std::move(h));
+}
+
+Task<void> C2sStream::await_holds() {
+    if (!hold_waiter_) hold_waiter_ = std::make_unique<HoldWaiter>(co_await boost::asio::this_coro::executor);
+    while (auto h = hold_.lock()) {
+        h->awaited = true;
+        h.reset();  // if that was the last one, its wake-up is already posted
+        hold_waiter_->timer.expires_at(boost::asio::steady_timer::time_point::max());
+        boost::system::error_code ec;
+        co_await hold_waiter_->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+}
+
+void C2sStream::hold_released() {
+    if (hold_waiter_) hold_waiter_->timer.cancel();
 }
 
 void C2sStream::reply_malformed(xml::Element element, const xmpp::StanzaError& error) {

@@ -4,6 +4,7 @@
 #include "base/random.hpp"
 #include "server/module/events.hpp"
 #include "server/server.hpp"
+#include "server/stream/c2s/delivery_hold.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::server {
@@ -229,6 +230,7 @@ Task<void> C2sStream::on_element(xml::Element element) {
         co_return fail(StreamErrorCondition::not_authorized, "bind a resource first");
     }
     if (rate_) co_await pace();
+    if (!hold_.expired()) co_await await_holds();
     on_stanza(std::move(element));
 }
 

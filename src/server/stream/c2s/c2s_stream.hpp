@@ -22,6 +22,8 @@
 namespace starling::server {
 
 class AccountRate;
+class DeliveryHold;
+struct HoldWaiter;
 class Server;
 struct ShardContext;
 
@@ -57,6 +59,7 @@ public:
     }
 
 private:
+    friend class DeliveryHold;
     enum class State { wait_header, negotiating, authenticated, bound, closing };
 
     Task<void> serve();
@@ -85,6 +88,9 @@ private:
     void reply_malformed(xml::Element element, const xmpp::StanzaError& error);
     bool check_stanza(const xmpp::Stanza& stanza);
     Task<void> pace();
+    void hold(xmpp::Stanza& message);
+    Task<void> await_holds();
+    void hold_released();
 
     std::string log_prefix() const;
 
@@ -103,6 +109,8 @@ private:
     std::vector<xmpp::Stanza> early_;  // delivered while the bind result was on its way
     std::shared_ptr<AccountRate> rate_;  // the account's stanza budget (limits.account_stanzas_per_second)
     std::vector<std::pair<std::type_index, std::shared_ptr<void>>> module_state_;
+    std::weak_ptr<DeliveryHold> hold_;  // carried by the messages still on their way
+    std::unique_ptr<HoldWaiter> hold_waiter_;
     // SASL exchange in progress
     std::unique_ptr<xmpp::sasl::ScramServer> scram_;
     std::string scram_username_;
