@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "base/random.hpp"
 #include "server/module/account_deletion.hpp"
+#include "server/module/events.hpp"
 #include "server/storage/accounts/account_store.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
@@ -112,6 +113,21 @@ void Server::start() {
 }
 
 Task<bool> Server::remove_account(std::string username) {
+    // XEP-0077 §3.2: the account's subscriptions end, told to its contacts while its roster
+    // still exists, on its owner shard (where its presence state lives).
+    if (auto account = xmpp::BareJid::parse(username + "@" + domain().str())) {
+        std::size_t owner = owner_of(*account);
+        auto announce = [this, owner, account = *account]() -> Task<void> {
+            std::vector<Task<void>> work;
+            AccountRemoving event{account, work};
+            shard(owner).host.hooks().fire(event);
+            for (auto& w : work) {
+                Task<void> task = std::move(w);
+                co_await std::move(task);
+            }
+        };
+        co_await asio::co_spawn(shards_->at(owner).executor(), announce(), asio::use_awaitable);
+    }
     auto remove = [username, &catalog = catalog_](storage::Database& db) { return delete_account(db, username, catalog); };
     bool removed = co_await storage_->run(std::move(remove));
     co_return removed;

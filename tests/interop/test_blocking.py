@@ -440,6 +440,24 @@ def test_iq_from_a_blocked_jid_is_refused_with_service_unavailable(blocking_serv
     run(body())
 
 
+def test_requests_the_server_answers_for_the_account_are_refused_to_a_blocked_jid(blocking_server):
+    """The server answers some iqs to the bare JID on the account's behalf (vCard, last
+    activity): a blocked JID gets service-unavailable for those too, as if no one were there,
+    while anyone else still gets the answer."""
+    async def body():
+        alice, bob = await blocked_pair(blocking_server)
+        carol = await connect(blocking_server, "carol", "pad", present=False)
+        published = await alice.query("set", None, "<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>")
+        assert published["type"] == "result", str(published)
+        reply = await carol.query("get", "alice@localhost", "<vCard xmlns='vcard-temp'/>")
+        assert reply["type"] == "result", str(reply)
+        for payload in ("<vCard xmlns='vcard-temp'/>", "<query xmlns='jabber:iq:last'/>"):
+            reply = await bob.query("get", "alice@localhost", payload)
+            assert error_condition(reply) == "service-unavailable", str(reply)
+
+    run(body())
+
+
 def test_presence_from_a_blocked_jid_is_dropped_silently(blocking_server):
     async def body():
         alice, bob = await blocked_pair(blocking_server)

@@ -134,3 +134,23 @@ def test_stored_messages_are_on_disk_before_the_senders_next_stanza_is_answered(
     bob, _ = online(server, "bob")
     got = bodies(bob, count)
     assert [m.findtext(q(NS_CLIENT, "body")) for m in got] == [f"m{i}" for i in range(count)]
+
+
+def test_stored_messages_come_before_live_ones_sent_after_the_login(make_server):
+    """Messages that arrive while the stored ones are being read wait for them: the
+    recipient sees the conversation in the order it was written."""
+    server = make_server(extra="[modules.offline]\nmax_messages = 1000\n")
+    for name in ("alice", "bob"):
+        server.add_user(name)
+    server.start()
+    stored = 900
+    alice, _ = online(server, "alice")
+    alice.send("".join(f"<message to='bob@localhost' type='chat'><body>stored {i}</body></message>"
+                       for i in range(stored)))
+    assert is_result(alice.ping("sync"))
+    bob, bob_jid = login(server.port, "bob", PASSWORD, resource="late")
+    bob.send("<presence/>")
+    alice.send("".join(f"<message to='bob@localhost' type='chat'><body>live {i}</body></message>"
+                       for i in range(20)))
+    got = [m.findtext(q(NS_CLIENT, "body")) for m in bodies(bob, stored + 20)]
+    assert got == [f"stored {i}" for i in range(stored)] + [f"live {i}" for i in range(20)]

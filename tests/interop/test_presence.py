@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import PASSWORD
-from raw_stream import NS_CLIENT, is_result, login, q
+from raw_stream import NS_CLIENT, NS_STANZAS, is_result, login, q
 from test_roster import NS_ROSTER, is_push, items, roster_iq
 
 PRESENCE = q(NS_CLIENT, "presence")
@@ -233,3 +233,19 @@ def test_a_removal_is_not_lost_to_versioning_when_the_contact_asks_again(pair):
     push = later.wait_for(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("type") == "set")
     item = push.find(f"{q(NS_ROSTER, 'query')}/{q(NS_ROSTER, 'item')}")
     assert (item.get("jid"), item.get("subscription")) == ("bob@localhost", "remove")
+
+
+def test_iq_to_a_full_jid_reaches_a_contact_subscribed_to_the_users_presence(pair):
+    """RFC 6121 §8.5.3.1: a 'from' (or 'both') subscription is presence shared, so the
+    contact's request reaches the resource; a stranger's does not."""
+    alice, alice_jid = online(pair, "alice")
+    bob, bob_jid = online(pair, "bob")
+    eve, _ = online(pair, "eve")
+    subscribe_both_ways(pair, alice, bob)
+    presence_from(bob, alice_jid)
+    bob.send(f"<iq type='get' id='q1' to='{alice_jid}'><query xmlns='urn:starling:test'/></iq>")
+    got = alice.wait_for(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("id") == "q1")
+    assert got.get("from") == bob_jid
+    eve.send(f"<iq type='get' id='q2' to='{alice_jid}'><query xmlns='urn:starling:test'/></iq>")
+    reply = eve.wait_for(lambda e: e.get("id") == "q2")
+    assert reply.get("type") == "error" and reply.find(f".//{{{NS_STANZAS}}}service-unavailable") is not None

@@ -188,6 +188,23 @@ def test_cancellation_removes_the_account_and_its_data_and_ends_its_sessions(reg
     assert items(roster_iq(s, "get")) == {}
 
 
+def test_cancellation_ends_the_subscriptions_of_the_contacts(register_server):
+    """§3.2: an IM server SHOULD cancel the account's presence subscriptions: a contact
+    subscribed both ways hears unsubscribe, unsubscribed and unavailable, and its roster
+    item is left with subscription 'none'."""
+    from test_presence import online, presence_from, roster_item, subscribe_both_ways
+    alice, alice_jid = online(register_server, "alice")
+    bob, _ = online(register_server, "bob")
+    subscribe_both_ways(register_server, alice, bob)
+    presence_from(bob, alice_jid)
+    assert roster_item(bob, "alice@localhost").get("subscription") == "both"
+    assert is_result(register_iq(alice, "set", "<remove/>"))
+    presence_from(bob, "alice@localhost", "unsubscribe")
+    presence_from(bob, "alice@localhost", "unsubscribed")
+    presence_from(bob, alice_jid, "unavailable")
+    assert roster_item(bob, "alice@localhost").get("subscription") == "none"
+
+
 def test_remove_must_be_alone(register_server):
     s, _ = login(register_server.port, "alice", PASSWORD)
     reply = register_iq(s, "set", "<remove/><username>alice</username>")

@@ -243,12 +243,35 @@ def test_iq_to_another_users_full_jid_is_routed_and_the_reply_routed_back(server
             reply.send()
 
         bob.register_handler(Callback("echo", MatchXPath(f"{{jabber:client}}iq/{{{TEST_NS}}}echo"), answer))
+        # RFC 6121 §8.5.3.1: bob shares presence with alice (directed presence), so her
+        # request reaches him.
+        bob.send_presence(pto=alice.boundjid.full)
+        await alice.wait_for(lambda s: s.name == "presence" and s["from"] == bob.boundjid.full, "bob's presence")
         token = uid()
         reply = await alice.query("get", bob.boundjid.full, f"<echo xmlns='{TEST_NS}'>{token}</echo>")
         assert reply["type"] == "result", str(reply)
         assert reply["from"] == bob.boundjid.full
         assert reply.xml.findtext(f"{{{TEST_NS}}}echo") == "pong:" + token
         assert seen == [alice.boundjid.full]
+
+    run(body())
+
+
+def test_iq_to_a_full_jid_from_someone_sharing_no_presence_gets_service_unavailable(server):
+    """RFC 6121 §8.5.3.1: otherwise a stranger could tell which resources are online by
+    asking them; the answer is the same as for a resource that is not there."""
+    async def body():
+        carol = await login(server, "carol", resource="stranger")
+        bob = await login(server, "bob", resource="private")
+        mark = len(bob.received)
+        token = uid()
+        reply = await carol.query("get", bob.boundjid.full, f"<echo xmlns='{TEST_NS}'>{token}</echo>")
+        assert reply["type"] == "error" and error_condition(reply) == "service-unavailable", str(reply)
+        # bob's slixmpp would have answered feature-not-implemented had it seen the request.
+        assert reply.xml.find("{urn:ietf:params:xml:ns:xmpp-stanzas}feature-not-implemented") is None
+        await bob.sync()
+        assert not [s for s in bob.received[mark:] if s.name == "iq" and s["from"] == carol.boundjid.full]
+        # A result or error to a full JID is always delivered (§8.5.3.1): bob can answer.
 
     run(body())
 

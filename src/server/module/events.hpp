@@ -128,6 +128,13 @@ struct MessageForOfflineAccount {
     xmpp::Stanza& stanza;
 };
 
+// Owner shard of the account: it is about to be deleted in-band (XEP-0077 §3.2), its data
+// still there. Handlers add work (telling contacts); the deletion waits for it.
+struct AccountRemoving {
+    const xmpp::BareJid& account;
+    std::vector<Task<void>>& work;
+};
+
 // Owner shard of the account, after a resource is bound / after it is gone.
 struct ResourceBound {
     const xmpp::Jid& jid;

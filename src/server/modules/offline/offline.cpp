@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <set>
+#include <unordered_map>
 #include <ctime>
 
 #include <fmt/chrono.h>
@@ -93,9 +94,20 @@ public:
             }
             if (priority < 0) return;
             flushed_.insert(from);
+            // From now on (not from when the task first runs), live messages wait.
+            ++flushing_[from.bare()].readers;
             spawn(deliver(from));
         });
         ctx.on<ResourceUnbound>([this](ResourceUnbound& e) { flushed_.erase(e.jid); });
+        // Messages that arrive while the stored ones are being read wait for them, so the
+        // older ones come first.
+        ctx.on<StanzaToAccount>([this](StanzaToAccount& e) {
+            if (e.stanza.kind() != xmpp::StanzaKind::message || e.stanza.is_error() || replaying_) return Flow::next;
+            auto it = flushing_.find(e.stanza.to()->bare());
+            if (it == flushing_.end()) return Flow::next;
+            it->second.held.push_back(std::move(e.stanza));
+            return Flow::stop;
+        });
     }
 
 private:
@@ -151,7 +163,8 @@ private:
             auto bound = ctx_.resources_of(to.bare());
             return std::find(bound.begin(), bound.end(), to) != bound.end();
         };
-        if (!still_bound()) co_return;
+        const xmpp::BareJid owner = to.bare();
+        if (!still_bound()) co_return release(owner);
         auto take = [account](storage::Database& db) {
             migrate(db);
             storage::Database::Transaction t{db};
@@ -165,7 +178,16 @@ private:
             t.commit();
             return out;
         };
-        auto messages = co_await ctx_.storage().run(std::move(take));
+        std::vector<Stored> messages;
+        try {
+            messages = co_await ctx_.storage().run(std::move(take));
+        } catch (...) {
+            release(owner);
+            throw;
+        }
+        // The stored messages themselves go straight through (routed synchronously here, on
+        // the owner shard).
+        replaying_ = true;
         for (auto& m : messages) {
             auto element = xml::parse_element(m.xml);
             if (!element) continue;
@@ -180,12 +202,28 @@ private:
             s.set_to(to);
             ctx_.send(std::move(s));
         }
+        replaying_ = false;
         if (!messages.empty()) log::info("offline: delivered {} message(s) to {}", messages.size(), to.str());
+        release(owner);
+    }
+
+    void release(const xmpp::BareJid& account) {
+        auto it = flushing_.find(account);
+        if (it == flushing_.end() || --it->second.readers > 0) return;
+        auto held = std::move(it->second.held);
+        flushing_.erase(it);
+        for (auto& s : held) ctx_.route_again(std::move(s));
     }
 
     ModuleContext& ctx_;
     Options options_;
     std::set<xmpp::Jid> flushed_;  // owner shard: resources that got the stored messages
+    struct Flush {
+        int readers = 0;                // deliveries reading the store for the account
+        std::vector<Stanza> held;       // messages that arrived meanwhile, in order
+    };
+    std::unordered_map<xmpp::BareJid, Flush> flushing_;
+    bool replaying_ = false;  // deliver() is sending stored messages
 };
 
 const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}.add(

@@ -88,6 +88,8 @@ void RosterModule::register_presence_handlers() {
     // unblocking gives it back.
     ctx_.on<ContactsBlocking>([this](ContactsBlocking& e) { e.work.push_back(presence_ends_for(e.account, e.added)); });
     ctx_.on<ContactsUnblocked>([this](ContactsUnblocked& e) { spawn(presence_resumes_for(e.account, e.removed)); });
+    ctx_.on<StanzaToAccount>([this](StanzaToAccount& e) { return guard_iq(e.stanza); });
+    ctx_.on<AccountRemoving>([this](AccountRemoving& e) { e.work.push_back(subscriptions_end(e.account)); });
     ctx_.on<InboundSubscription>([this](InboundSubscription& e) {
         spawn(e.stanza.type() == "probe" ? answer_probe(e.stanza) : inbound(e.stanza));
         return Flow::stop;
@@ -340,6 +342,57 @@ Task<void> RosterModule::presence_resumes_for(xmpp::BareJid account, xmpp::JidMa
         if (!contact || !unblocked.matches(*contact)) continue;
         for (const auto& [resource, element] : available_of(account))
             ctx_.send(Stanza{StanzaKind::presence, *element, resource, *contact});
+    }
+}
+
+// RFC 6121 §8.5.3.1: a request to one of the user's resources from someone the user shares
+// no presence with (no 'from'/'both' subscription, no directed presence) is answered as if
+// the resource were not there: service-unavailable, so nobody learns who is online.
+Flow RosterModule::guard_iq(Stanza& stanza) {
+    if (!stanza.is_iq_request() || !stanza.from() || !stanza.to()->has_resource()) return Flow::next;
+    const xmpp::Jid& from = *stanza.from();
+    const xmpp::Jid& to = *stanza.to();
+    // The account itself and its server need no permission.
+    if (from.domain() == to.domain() && (from.is_domain() || from.local() == to.local())) return Flow::next;
+    if (cleared_.contains({from.str(), std::string(stanza.id())})) return Flow::next;
+    if (auto d = directed_.find(to); d != directed_.end() && (d->second.contains(from) || d->second.contains(from.bare().jid())))
+        return Flow::next;
+    spawn(deliver_if_sharing(std::move(stanza)));
+    return Flow::stop;
+}
+
+Task<void> RosterModule::deliver_if_sharing(Stanza iq) {
+    std::string user{iq.to()->local()}, contact = iq.from()->bare().str();
+    auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
+    auto item = co_await ctx_.storage().run(std::move(lookup));
+    if (!item || (item->subscription != "from" && item->subscription != "both")) {
+        ctx_.route_again(iq.error_reply({xmpp::StanzaErrorCondition::service_unavailable}));
+        co_return;
+    }
+    // Routed again here, on the owner shard, it passes guard_iq() at once.
+    std::pair<std::string, std::string> key{iq.from()->str(), std::string(iq.id())};
+    cleared_.insert(key);
+    ctx_.route_again(std::move(iq));
+    cleared_.erase(key);
+}
+
+// XEP-0077 §3.2: an account cancelled in-band ends its subscriptions, so its contacts'
+// rosters stop pointing at a presence that will never come (RFC 6121 §3.2, §3.3). Its own
+// roster goes with the account, so only the contacts are told.
+Task<void> RosterModule::subscriptions_end(xmpp::BareJid account) {
+    std::string user{account.local()};
+    auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
+    auto items = co_await ctx_.storage().run(std::move(load));
+    for (const auto& item : items) {
+        auto contact = xmpp::Jid::parse(item.jid);
+        if (!contact) continue;
+        bool from = item.subscription == "from" || item.subscription == "both";
+        if (from)
+            for (const auto& [resource, element] : available_of(account))
+                ctx_.send(presence("unavailable", resource, *contact));
+        if (from || item.pending_in) ctx_.send(presence("unsubscribed", account.jid(), *contact));
+        if (item.subscription == "to" || item.subscription == "both" || item.ask)
+            ctx_.send(presence("unsubscribe", account.jid(), *contact));
     }
 }
 

@@ -43,6 +43,9 @@ private:
     void unavailable_after_disconnect(const xmpp::Jid& resource);
     Task<void> presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked);
     Task<void> presence_resumes_for(xmpp::BareJid account, xmpp::JidMatcher unblocked);
+    Task<void> subscriptions_end(xmpp::BareJid account);
+    server::Flow guard_iq(xmpp::Stanza& stanza);
+    Task<void> deliver_if_sharing(xmpp::Stanza iq);
     void spawn(Task<void> task);
     void release(const xmpp::BareJid& account);
     std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;
@@ -60,6 +63,9 @@ private:
     // meanwhile: it must not overtake the 'subscribed' that makes it meaningful (§3.1.6).
     std::unordered_map<xmpp::BareJid, int> changing_;
     std::unordered_map<xmpp::BareJid, std::vector<xmpp::Stanza>> held_;
+    // Requests to a full JID found to come from someone the user shares presence with, on
+    // their way through the router again (§8.5.3.1), by (from, id).
+    std::set<std::pair<std::string, std::string>> cleared_;
 };
 
 }  // namespace starling::roster
