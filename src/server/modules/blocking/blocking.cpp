@@ -283,7 +283,7 @@ private:
         auto [stored, rows] = co_await ctx_.storage().run(std::move(store));
         adopt(account, snapshot_of(std::move(rows)));
         if (!stored) co_return request.error(StanzaErrorCondition::resource_constraint, "the blocklist is full");
-        log::info("{} blocked {} JID(s)", account.str(), jids->size());
+        log::info("jid={} blocked {} JID(s)", request.from().str(), jids->size());
         request.reply();
         push(account, items("block", *jids));
     }
@@ -307,7 +307,8 @@ private:
         };
         auto rows = co_await ctx_.storage().run(std::move(store));
         adopt(account, snapshot_of(std::move(rows)));
-        log::info("{} unblocked {}", account.str(), all ? std::string("everyone") : std::to_string(jids->size()) + " JID(s)");
+        log::info("jid={} unblocked {}", request.from().str(),
+                  all ? std::string("everyone") : std::to_string(jids->size()) + " JID(s)");
         request.reply();
         push(account, items("unblock", *jids));
         // §3.4: those who may see the user's presence see it again.
