@@ -1,0 +1,321 @@
+#include "apps/starling-bench/scenarios.hpp"
+
+#include <sys/resource.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "apps/starling-bench/histogram.hpp"
+#include "xml/element.hpp"
+
+namespace starling::bench {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using client::Connection;
+
+namespace {
+
+std::int64_t now_ns() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return secs(usage.ru_utime) + secs(usage.ru_stime);
+}
+
+Task<void> sleep_for(std::chrono::nanoseconds d) {
+    asio::steady_timer timer{co_await asio::this_coro::executor, d};
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Counts down; wait() returns once it reaches zero.
+class Latch {
+public:
+    Latch(asio::any_io_executor executor, std::size_t count) : timer_{executor, Clock::time_point::max()}, count_{count} {}
+    void count_down() {
+        if (count_ > 0 && --count_ == 0) timer_.cancel();
+    }
+    Task<void> wait() {
+        while (count_ > 0) {
+            boost::system::error_code ec;
+            co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+    }
+
+private:
+    asio::steady_timer timer_;
+    std::size_t count_;
+};
+
+client::LoginOptions login_for(const Common& common, std::uint32_t n) {
+    client::LoginOptions o = common.login;
+    o.username = common.user_prefix + std::to_string(n);
+    return o;
+}
+
+void print_result(std::string_view key, const std::string& value) { std::printf("%.*s: %s\n", int(key.size()), key.data(), value.c_str()); }
+
+// Logs in accounts first..first+count-1 with at most `concurrency` logins in flight.
+struct LoginBatch {
+    std::vector<std::shared_ptr<Connection>> sessions;
+    std::size_t failed = 0;
+    std::string first_error;
+    double seconds = 0;
+};
+
+Task<LoginBatch> login_many(const Common& common, std::shared_ptr<client::TlsClientContext> tls, std::uint32_t first,
+                            std::uint32_t count) {
+    auto executor = co_await asio::this_coro::executor;
+    LoginBatch batch;
+    batch.sessions.resize(count);
+    std::uint32_t next = 0;
+    std::uint32_t workers = std::min(common.concurrency, count);
+    Latch done{executor, workers};
+    auto start = Clock::now();
+    auto worker = [&]() -> Task<void> {
+        while (next < count) {
+            std::uint32_t i = next++;
+            auto conn = Connection::create(executor, tls);
+            try {
+                client::LoginOptions o = login_for(common, first + i);
+                co_await conn->login(std::move(o));
+                batch.sessions[i] = conn;
+            } catch (const std::exception& e) {
+                if (batch.failed++ == 0) batch.first_error = e.what();
+            }
+        }
+        done.count_down();
+    };
+    for (std::uint32_t w = 0; w < workers; ++w) asio::co_spawn(executor, worker, asio::detached);
+    co_await done.wait();
+    batch.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    co_return batch;
+}
+
+// Reads and drops whatever a session receives, so the server never queues for it.
+Task<void> drain(std::shared_ptr<Connection> conn) {
+    while (auto element = co_await conn->read()) {
+    }
+}
+
+int run(asio::io_context& io, Task<int> scenario) {
+    int status = 1;
+    asio::co_spawn(io, std::move(scenario), [&](std::exception_ptr e, int result) {
+        if (e) {
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                std::fprintf(stderr, "starling-bench: %s\n", ex.what());
+            }
+            io.stop();
+            return;
+        }
+        status = result;
+        io.stop();
+    });
+    io.run();
+    return status;
+}
+
+}  // namespace
+
+// --- idle -----------------------------------------------------------------------------------
+
+int run_idle(const Common& common, const IdleOptions& options) {
+    asio::io_context io{1};
+    auto tls = client::make_tls_context(false);
+    auto scenario = [&]() -> Task<int> {
+        LoginBatch batch = co_await login_many(common, tls, 1, options.sessions);
+        for (auto& s : batch.sessions)
+            if (s) asio::co_spawn(io, drain(s), asio::detached);
+        std::size_t up = batch.sessions.size() - batch.failed;
+        print_result("sessions", std::to_string(up));
+        print_result("failed", std::to_string(batch.failed));
+        if (batch.failed) print_result("first_error", batch.first_error);
+        print_result("connect_seconds", fmt::format("{:.2f}", batch.seconds));
+        print_result("logins_per_second", fmt::format("{:.0f}", static_cast<double>(up) / batch.seconds));
+        std::printf("ready\n");
+        std::fflush(stdout);
+        co_await sleep_for(std::chrono::nanoseconds(static_cast<std::int64_t>(options.hold_seconds * 1e9)));
+        co_return batch.failed == 0 ? 0 : 1;
+    };
+    return run(io, scenario());
+}
+
+// --- login ----------------------------------------------------------------------------------
+
+int run_login(const Common& common, const LoginOptions& options) {
+    asio::io_context io{1};
+    auto tls = client::make_tls_context(false);
+    auto scenario = [&]() -> Task<int> {
+        auto executor = co_await asio::this_coro::executor;
+        Histogram latency;
+        std::uint64_t started = 0, completed = 0, failed = 0, skipped = 0;
+        std::uint32_t in_flight = 0;
+        std::string first_error;
+        const std::int64_t interval = static_cast<std::int64_t>(1e9 / options.rate);
+        const std::int64_t t0 = now_ns() + 10'000'000;
+        const std::int64_t end = t0 + static_cast<std::int64_t>(options.duration_seconds * 1e9);
+        double cpu0 = cpu_seconds();
+        auto one = [&](std::uint32_t user, std::int64_t due) -> Task<void> {
+            auto conn = Connection::create(executor, tls);
+            try {
+                client::LoginOptions o = login_for(common, user);
+                co_await conn->login(std::move(o));
+                co_await conn->close();
+                ++completed;
+                latency.record(static_cast<std::uint64_t>((now_ns() - due) / 1000));
+            } catch (const std::exception& e) {
+                if (failed++ == 0) first_error = e.what();
+            }
+            --in_flight;
+        };
+        std::int64_t k = 0;
+        std::int64_t last_progress = t0;
+        while (true) {
+            std::int64_t now = now_ns();
+            for (; t0 + k * interval <= now && t0 + k * interval < end; ++k) {
+                if (in_flight >= common.concurrency) {
+                    ++skipped;  // the server is too slow for this rate: reported, not hidden
+                    continue;
+                }
+                ++in_flight;
+                ++started;
+                auto user = static_cast<std::uint32_t>(k % options.users) + 1;
+                asio::co_spawn(executor, one(user, t0 + k * interval), asio::detached);
+            }
+            if (!common.quiet && now - last_progress >= 1'000'000'000) {
+                last_progress = now;
+                std::fprintf(stderr, "\rlogins: %llu done, %u in flight, %llu failed   ",
+                             static_cast<unsigned long long>(completed), in_flight, static_cast<unsigned long long>(failed));
+            }
+            if (now >= end && in_flight == 0) break;
+            if (now >= end + 30'000'000'000LL) break;  // stragglers after 30 s: give up
+            co_await sleep_for(std::chrono::milliseconds(1));
+        }
+        double seconds = static_cast<double>(now_ns() - t0) / 1e9;
+        if (!common.quiet) std::fprintf(stderr, "\n");
+        print_result("logins", std::to_string(completed));
+        print_result("failed", std::to_string(failed));
+        if (failed) print_result("first_error", first_error);
+        print_result("skipped_over_concurrency", std::to_string(skipped));
+        print_result("logins_per_second", fmt::format("{:.1f}", static_cast<double>(completed) / seconds));
+        print_result("latency_p50_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.5)) / 1000));
+        print_result("latency_p99_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.99)) / 1000));
+        print_result("generator_cpu_seconds", fmt::format("{:.2f}", cpu_seconds() - cpu0));
+        co_return failed == 0 ? 0 : 1;
+    };
+    return run(io, scenario());
+}
+
+// --- messages -------------------------------------------------------------------------------
+
+int run_messages(const Common& common, const MessageOptions& options) {
+    asio::io_context io{1};
+    auto tls = client::make_tls_context(false);
+    auto scenario = [&]() -> Task<int> {
+        auto executor = co_await asio::this_coro::executor;
+        const std::uint32_t pairs = options.pairs;
+        LoginBatch batch = co_await login_many(common, tls, 1, pairs * 2);
+        if (batch.failed) throw std::runtime_error(fmt::format("{} logins failed; the first: {}", batch.failed, batch.first_error));
+        auto& s = batch.sessions;
+
+        const std::int64_t interval = static_cast<std::int64_t>(1e9 / options.rate);
+        const std::int64_t t0 = now_ns() + 50'000'000;
+        const std::int64_t window_start = t0 + static_cast<std::int64_t>(options.warmup_seconds * 1e9);
+        const std::int64_t window_end = window_start + static_cast<std::int64_t>(options.duration_seconds * 1e9);
+        Histogram measured, last_second;
+        std::uint64_t sent_in_window = 0, received_in_window = 0, received = 0, sent = 0;
+        const std::string padding(options.body_bytes > 20 ? options.body_bytes - 20 : 0, 'x');
+
+        // Each body starts with the time the message was due; its latency is measured from
+        // then, not from when it was actually written.
+        auto reader = [&](std::shared_ptr<Connection> conn) -> Task<void> {
+            while (auto element = co_await conn->read()) {
+                if (element->name() != "message") continue;
+                const xml::Element* body = element->find_child("body", "jabber:client");
+                if (!body) continue;
+                std::string text = body->text();
+                std::int64_t due = std::strtoll(text.c_str(), nullptr, 10);
+                if (due <= 0) continue;
+                auto micros = static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_ns() - due) / 1000);
+                ++received;
+                last_second.record(micros);
+                if (due >= window_start && due < window_end) {
+                    ++received_in_window;
+                    measured.record(micros);
+                }
+            }
+        };
+        for (auto& c : s) asio::co_spawn(executor, reader(c), asio::detached);
+
+        double cpu_at_start = 0, cpu_at_end = 0;
+        bool in_window = false;
+        std::int64_t k = 0, last_progress = t0;
+        std::string stanza;
+        while (true) {
+            std::int64_t now = now_ns();
+            if (!in_window && now >= window_start) {
+                in_window = true;
+                cpu_at_start = cpu_seconds();
+            }
+            for (; t0 + k * interval <= now && t0 + k * interval < window_end; ++k) {
+                std::int64_t due = t0 + k * interval;
+                std::uint32_t pair = static_cast<std::uint32_t>(k % pairs);
+                bool back = (k / pairs) % 2 == 1;  // the partners take turns
+                auto& from = s[back ? pairs + pair : pair];
+                auto& to = s[back ? pair : pairs + pair];
+                stanza.clear();
+                fmt::format_to(std::back_inserter(stanza), "<message to='{}' type='chat'><body>{} {}</body></message>",
+                               to->jid(), due, padding);
+                from->send(stanza);
+                ++sent;
+                if (due >= window_start) ++sent_in_window;
+            }
+            if (now >= window_end && cpu_at_end == 0) cpu_at_end = cpu_seconds();
+            if (!common.quiet && now - last_progress >= 1'000'000'000) {
+                last_progress = now;
+                std::fprintf(stderr, "\r%s sent %llu, received %llu, last second p99 %.1f ms   ",
+                             now < window_start ? "warm-up:" : "measuring:", static_cast<unsigned long long>(sent),
+                             static_cast<unsigned long long>(received),
+                             static_cast<double>(last_second.percentile(0.99)) / 1000);
+                last_second.clear();
+            }
+            // Stragglers get 5 s after the last message was due.
+            if (now >= window_end && (received >= sent || now >= window_end + 5'000'000'000LL)) break;
+            co_await sleep_for(std::chrono::microseconds(500));
+        }
+        if (!common.quiet) std::fprintf(stderr, "\n");
+        print_result("pairs", std::to_string(pairs));
+        print_result("rate_target", fmt::format("{:.0f}", options.rate));
+        print_result("sent", std::to_string(sent_in_window));
+        print_result("received", std::to_string(received_in_window));
+        print_result("lost", std::to_string(sent_in_window - std::min(sent_in_window, received_in_window)));
+        print_result("delivered_per_second", fmt::format("{:.0f}", static_cast<double>(received_in_window) / options.duration_seconds));
+        print_result("latency_p50_ms", fmt::format("{:.3f}", static_cast<double>(measured.percentile(0.5)) / 1000));
+        print_result("latency_p90_ms", fmt::format("{:.3f}", static_cast<double>(measured.percentile(0.9)) / 1000));
+        print_result("latency_p99_ms", fmt::format("{:.3f}", static_cast<double>(measured.percentile(0.99)) / 1000));
+        print_result("latency_max_ms", fmt::format("{:.3f}", static_cast<double>(measured.max()) / 1000));
+        print_result("generator_cpu_seconds", fmt::format("{:.2f}", cpu_at_end - cpu_at_start));
+        print_result("generator_cpu_share", fmt::format("{:.2f}", (cpu_at_end - cpu_at_start) / options.duration_seconds));
+        for (auto& c : s) co_await c->close();
+        co_return 0;
+    };
+    return run(io, scenario());
+}
+
+}  // namespace starling::bench
