@@ -118,6 +118,33 @@ def test_user_list_lists_every_account(make_server):
     assert account_names(s) == {"alice@localhost", "carol@localhost"}
 
 
+def test_user_import_creates_accounts_from_stdin_and_keeps_existing_ones(make_server):
+    s = make_server()
+    s.add_user("alice")
+    r = s.cli("user", "import", input="# name password\nalice other\nbob  two words\nCarol@localhost three\n\n")
+    assert r.returncode == 0, r.stderr
+    assert "created 2 account(s), 1 existed already" in r.stdout
+    assert account_names(s) == {"alice@localhost", "bob@localhost", "carol@localhost"}
+    s.start()
+
+    async def body():
+        assert (await outcome_of(s, "alice", PASSWORD))[0] == "bound"  # kept, not overwritten
+        assert (await outcome_of(s, "bob", "two words"))[0] == "bound"
+        assert (await outcome_of(s, "carol", "three"))[0] == "bound"
+
+    run(body())
+
+
+def test_user_import_with_a_bad_line_imports_nothing_and_names_the_lines(make_server):
+    s = make_server()
+    r = s.cli("user", "import", input="dave pass\nno-password\nerin@example.org x\ndave again\n")
+    assert r.returncode == 2
+    for number in ("line 2", "line 3", "line 4"):
+        assert number in r.stderr, r.stderr
+    assert "nothing imported" in r.stderr
+    assert account_names(s) == set()
+
+
 @pytest.mark.parametrize("name, named", [
     ("a b@", "a b"),                      # a space in the localpart, and no domain
     ("@", "@"),                           # nothing at all

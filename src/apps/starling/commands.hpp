@@ -16,6 +16,7 @@ int user_add(const config::Config& config, const std::string& user);
 int user_del(const config::Config& config, const std::string& user);
 int user_passwd(const config::Config& config, const std::string& user);
 int user_list(const config::Config& config);
+int user_import(const config::Config& config);
 int check(const std::optional<std::filesystem::path>& path);
 int compliance();
 

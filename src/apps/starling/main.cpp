@@ -1,4 +1,4 @@
-// starling: the server binary. serve, check, user add|del|passwd|list, version.
+// starling: the server binary. serve, check, user add|del|passwd|list|import, version.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -62,7 +62,9 @@ int main(int argc, char** argv) {
     auto* user_passwd = user->add_subcommand("passwd", "Set an account's password (prompt or stdin)");
     user_passwd->add_option("user", name, "Username or bare JID")->required();
     auto* user_list = user->add_subcommand("list", "List the accounts");
-    for (auto* cmd : {user_add, user_del, user_passwd, user_list}) add_config(cmd);
+    auto* user_import = user->add_subcommand(
+        "import", "Create accounts from stdin, one \"username password\" per line (existing ones are kept)");
+    for (auto* cmd : {user_add, user_del, user_passwd, user_list, user_import}) add_config(cmd);
 
     CLI11_PARSE(app, argc, argv);
 
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
             if (user_del->parsed()) return app::user_del(*config, name);
             if (user_passwd->parsed()) return app::user_passwd(*config, name);
             if (user_list->parsed()) return app::user_list(*config);
+            if (user_import->parsed()) return app::user_import(*config);
         } catch (const storage::DatabaseError& e) {
             std::cerr << "starling: storage: " << e.what() << "\n";
             return 1;

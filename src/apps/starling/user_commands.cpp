@@ -3,7 +3,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <future>
 #include <iostream>
+#include <set>
+#include <thread>
 
 #include "apps/starling/commands.hpp"
 #include "server/config/options.hpp"
@@ -142,6 +145,73 @@ int user_passwd(const config::Config& config, const std::string& user) {
     if (!password) return 2;
     accounts.set_credentials(*name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
     std::cout << "password changed for " << *name << "@" << config.server.domain << "\n";
+    return 0;
+}
+
+// Lines of "username password" (the password is the rest of the line) on stdin: every line
+// is checked before anything is written, the credentials are derived on every core, and the
+// accounts are created in one transaction. Existing accounts are left as they are.
+int user_import(const config::Config& config) {
+    struct Entry {
+        std::string name, password;
+        std::vector<xmpp::sasl::ScramCredentials> credentials;
+    };
+    std::vector<Entry> entries;
+    std::set<std::string> seen;
+    bool bad = false;
+    std::string line;
+    for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line.front() == '#') continue;
+        auto space = line.find_first_of(" \t");
+        auto start = space == std::string::npos ? space : line.find_first_not_of(" \t", space);
+        if (start == std::string::npos) {
+            std::cerr << "starling: line " << number << ": expected \"username password\"\n";
+            bad = true;
+            continue;
+        }
+        auto name = username_of(config, line.substr(0, space));
+        auto password = xmpp::precis::opaque_string(line.substr(start));
+        if (!name) {
+            std::cerr << "starling: line " << number << ": bad username\n";
+            bad = true;
+            continue;
+        }
+        if (!password) {
+            std::cerr << "starling: line " << number << ": the password has characters not allowed (RFC 8265)\n";
+            bad = true;
+            continue;
+        }
+        if (!seen.insert(*name).second) {
+            std::cerr << "starling: line " << number << ": " << *name << " appears twice\n";
+            bad = true;
+            continue;
+        }
+        entries.push_back({std::move(*name), std::move(*password), {}});
+    }
+    if (bad) {
+        std::cerr << "starling: nothing imported\n";
+        return 2;
+    }
+    auto db = open(config);
+    storage::AccountStore accounts{db};
+    std::erase_if(entries, [&](const Entry& e) { return accounts.exists(e.name); });
+    std::size_t skipped = seen.size() - entries.size();
+    // PBKDF2 is the whole cost (three hashes per account): spread it over the cores.
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::future<void>> work;
+    for (unsigned t = 0; t < threads; ++t)
+        work.push_back(std::async(std::launch::async, [&, t] {
+            for (std::size_t i = t; i < entries.size(); i += threads)
+                entries[i].credentials = storage::AccountStore::derive_all(entries[i].password, config.sasl.scram_iterations);
+        }));
+    for (auto& w : work) w.get();
+    storage::Database::Transaction transaction{db};
+    for (const auto& e : entries) accounts.create(e.name, e.credentials);
+    transaction.commit();
+    std::cout << "created " << entries.size() << " account(s)";
+    if (skipped) std::cout << ", " << skipped << " existed already";
+    std::cout << "\n";
     return 0;
 }
 
