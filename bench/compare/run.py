@@ -125,23 +125,29 @@ def login_max(server, port, users, seconds):
 
 
 def message_cost(server, port, pairs, rate, seconds):
+    """Server CPU over exactly the measuring window (starling-bench says when it starts and
+    ends), so the logins before it do not count, divided by the messages due in it."""
     pid = server.pid()
-    warmup = 2
-    cpu_before = cpu_seconds(pid)
-    r = run_bench(BENCH_CPU, "messages", *common_args(port), "--pairs", pairs, "--rate", rate, "--duration", seconds,
-                  "--warmup", warmup)
-    cpu = cpu_seconds(pid) - cpu_before
+    cmd = bench_command(BENCH_CPU, "messages", *common_args(port), "--pairs", pairs, "--rate", rate, "--duration",
+                        seconds, "--warmup", 2, "--quiet")
+    gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, cpu = [], {}
+    for line in gen.stdout:
+        lines.append(line)
+        if line.strip() in ("measuring", "measured"):
+            cpu[line.strip()] = cpu_seconds(pid)
+    gen.wait()
+    r = parse_result("".join(lines))
     delivered = r.get("received", 0)
-    # The CPU figure covers warm-up and drain as well as the window; so do the messages.
-    total = delivered * (seconds + warmup) / seconds if delivered else 0
+    used = cpu.get("measured", 0) - cpu.get("measuring", 0)
     return {
         "delivered": delivered,
         "lost": r.get("lost"),
-        "server_us_per_message": 1e6 * cpu / total if total else None,
+        "server_us_per_message": 1e6 * used / delivered if delivered and len(cpu) == 2 else None,
         "p50_ms": r.get("latency_p50_ms"),
         "p99_ms": r.get("latency_p99_ms"),
         "generator_cpu_share": r.get("generator_cpu_share"),
-        "error": r.get("stderr"),
+        "error": gen.stderr.read().strip()[-500:] if gen.returncode else None,
     }
 
 

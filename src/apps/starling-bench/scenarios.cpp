@@ -272,6 +272,9 @@ int run_messages(const Common& common, const MessageOptions& options) {
             if (!in_window && now >= window_start) {
                 in_window = true;
                 cpu_at_start = cpu_seconds();
+                // For whoever samples the server's CPU time over exactly this window.
+                std::printf("measuring\n");
+                std::fflush(stdout);
             }
             for (; t0 + k * interval <= now && t0 + k * interval < window_end; ++k) {
                 std::int64_t due = t0 + k * interval;
@@ -286,7 +289,11 @@ int run_messages(const Common& common, const MessageOptions& options) {
                 ++sent;
                 if (due >= window_start) ++sent_in_window;
             }
-            if (now >= window_end && cpu_at_end == 0) cpu_at_end = cpu_seconds();
+            if (now >= window_end && cpu_at_end == 0) {
+                cpu_at_end = cpu_seconds();
+                std::printf("measured\n");
+                std::fflush(stdout);
+            }
             if (!common.quiet && now - last_progress >= 1'000'000'000) {
                 last_progress = now;
                 std::fprintf(stderr, "\r%s sent %llu, received %llu, last second p99 %.1f ms   ",
