@@ -364,25 +364,57 @@ std::optional<std::string> enforce(const Profile& profile, std::string_view utf8
     return encode(output);
 }
 
-}  // namespace
+// Nearly every address on the wire is printable ASCII, where both profiles below reduce to
+// a check and (for usernames) lower-casing: no width or space mapping applies, NFC changes
+// nothing, no character is right-to-left (so the Bidi Rule does not apply, RFC 8265 §3.3.1),
+// and U+0021..U+007E are valid in IdentifierClass, U+0020..U+007E in FreeformClass (RFC 8264
+// §9.11, §9.12). Anything else takes the full path. tests/unit/xmpp/precis_test.cpp holds
+// the two paths equal.
+bool printable_ascii(std::string_view s, char lowest) {
+    for (char c : s)
+        if (c < lowest || c > '~') return false;
+    return !s.empty();
+}
 
-std::optional<std::string> username_case_mapped(std::string_view utf8) {
+const Profile& username_profile() {
     // RFC 8265 §3.3.1.
     static const Profile profile{.width_mapping = true,
                                  .lower_case = true,
                                  .normalization = Normalization::nfc,
                                  .bidi_rule = true,
                                  .string_class = StringClass::identifier};
-    return enforce(profile, utf8);
+    return profile;
 }
 
-std::optional<std::string> opaque_string(std::string_view utf8) {
+const Profile& opaque_profile() {
     // RFC 8265 §4.2.2.
     static const Profile profile{.map_non_ascii_spaces = true,
                                  .normalization = Normalization::nfc,
                                  .string_class = StringClass::freeform};
-    return enforce(profile, utf8);
+    return profile;
 }
+
+}  // namespace
+
+std::optional<std::string> username_case_mapped(std::string_view utf8) {
+    if (printable_ascii(utf8, '!')) {
+        std::string out{utf8};
+        for (char& c : out)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return out;
+    }
+    return enforce(username_profile(), utf8);
+}
+
+std::optional<std::string> opaque_string(std::string_view utf8) {
+    if (printable_ascii(utf8, ' ')) return std::string{utf8};
+    return enforce(opaque_profile(), utf8);
+}
+
+namespace detail {
+std::optional<std::string> username_case_mapped_full(std::string_view utf8) { return enforce(username_profile(), utf8); }
+std::optional<std::string> opaque_string_full(std::string_view utf8) { return enforce(opaque_profile(), utf8); }
+}  // namespace detail
 
 std::optional<std::string> nickname(std::string_view utf8) {
     // RFC 8266 §2.3: enforcement applies the additional mapping and NFKC but not the case

@@ -19,4 +19,10 @@ std::optional<std::string> nickname(std::string_view utf8);
 // mean the nicknames conflict.
 std::optional<std::string> nickname_for_comparison(std::string_view utf8);
 
+// The full rules without the printable-ASCII shortcut, for the tests that hold both equal.
+namespace detail {
+std::optional<std::string> username_case_mapped_full(std::string_view utf8);
+std::optional<std::string> opaque_string_full(std::string_view utf8);
+}  // namespace detail
+
 }  // namespace starling::xmpp::precis

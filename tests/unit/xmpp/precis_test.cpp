@@ -278,3 +278,39 @@ TEST(Nickname, controls_and_invalid_utf8_are_refused) {
 
 }  // namespace
 }  // namespace starling::xmpp::precis
+
+// The printable-ASCII shortcut must give exactly what the full rules give, for every ASCII
+// character alone, every pair of a varied set, and many random strings.
+namespace starling::xmpp::precis {
+namespace {
+
+void expect_same(const std::string& s) {
+    EXPECT_EQ(username_case_mapped(s), detail::username_case_mapped_full(s)) << "username \"" << s << "\"";
+    EXPECT_EQ(opaque_string(s), detail::opaque_string_full(s)) << "opaque \"" << s << "\"";
+}
+
+TEST(PrecisAsciiShortcut, EveryAsciiCharacterAlone) {
+    for (int c = 0; c < 128; ++c) expect_same(std::string(1, static_cast<char>(c)));
+    expect_same("");
+}
+
+TEST(PrecisAsciiShortcut, PairsAndRandomStrings) {
+    const std::string set = " !\"#&'/:<>@AZaz09_-.~\x7f\t";
+    for (char a : set)
+        for (char b : set) expect_same(std::string{a, b});
+    std::uint32_t seed = 12345;
+    for (int i = 0; i < 20000; ++i) {
+        std::string s;
+        int length = 1 + static_cast<int>(seed % 24);
+        for (int k = 0; k < length; ++k) {
+            seed = seed * 1664525u + 1013904223u;
+            s += static_cast<char>(0x20 + (seed >> 24) % 0x5f);
+        }
+        expect_same(s);
+    }
+    expect_same("  leading and trailing  ");
+    expect_same("MiXeD.Case-User_123");
+}
+
+}  // namespace
+}  // namespace starling::xmpp::precis
