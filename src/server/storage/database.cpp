@@ -15,7 +15,29 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_{db} {
         fail(db, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+    if (!cache_) {
+        sqlite3_finalize(stmt_);
+        return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cache_->idle_statements_.find(*sql_)->second.push_back(stmt_);
+}
+
+Statement Database::prepare(std::string_view sql) {
+    auto it = idle_statements_.find(sql);
+    if (it == idle_statements_.end()) it = idle_statements_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+    sqlite3_stmt* stmt = nullptr;
+    if (!it->second.empty()) {
+        stmt = it->second.back();
+        it->second.pop_back();
+    } else if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                  nullptr) != SQLITE_OK) {
+        fail(db_, "prepare");
+    }
+    return Statement{db_, stmt, this, &it->first};
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
     if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK)
@@ -77,7 +99,11 @@ Database::Database(const std::filesystem::path& file) {
     exec("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+    for (auto& [sql, statements] : idle_statements_)
+        for (auto* stmt : statements) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+}
 
 void Database::exec(std::string_view sql) {
     char* err = nullptr;
