@@ -13,6 +13,7 @@ Figures (bench/README.md explains each): server CPU per operation at a fixed mod
 session, and the generator's own CPU, so a saturated generator is visible."""
 import argparse
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -153,6 +154,7 @@ def message_cost(server, port, pairs, rate, seconds):
 
 def message_max(server, port, pairs, seconds):
     def measure(rate):
+        time.sleep(5)  # the previous run's sessions are gone (ejabberd lingers on each close)
         r = run_bench(BENCH_CPU, "messages", *common_args(port), "--pairs", pairs, "--rate", rate, "--duration", seconds,
                       "--warmup", 1)
         ok = r.get("exit") == 0 and r.get("lost", 1) == 0 and r.get("latency_p99_ms", 1e9) <= P99_LIMIT_MS
@@ -175,6 +177,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small counts and one run")
     ap.add_argument("--out", default=str(ROOT / "bench/RESULTS.md"))
     ap.add_argument("--workdir", help="keep server folders (and their accounts) here between runs")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the figures of servers not measured now from the earlier RESULTS.json")
     args = ap.parse_args()
     if not BENCH.exists():
         raise SystemExit(f"{BENCH} is missing: run scripts/build.sh first")
@@ -211,32 +215,47 @@ def main():
                     figures.setdefault(f"idle_{n}_kib_per_session", []).append(r["rss_kib_per_session"])
                     figures.setdefault(f"idle_{n}_connect_seconds", []).append(r["connect_seconds"])
                     figures.setdefault(f"idle_{n}_sessions", []).append(r["sessions"])
-            if "login" in scenarios or "messages" in scenarios:
+            if "login" in scenarios:
                 server.start(SERVER_CPU)
                 try:
-                    if "login" in scenarios:
-                        r = login_cost(server, port, 50, seconds, users)
-                        say(f"   login at 50/s: {r}")
-                        figures.setdefault("login_server_ms", []).append(r["server_ms_per_login"])
-                        figures.setdefault("login_generator_share", []).append(r["generator_cpu_share"])
-                        best, trail = login_max(server, port, users, ramp_seconds)
-                        say(f"   login max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
-                        figures.setdefault("login_max_per_second", []).append(best)
-                        figures.setdefault("login_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
-                    if "messages" in scenarios:
-                        r = message_cost(server, port, pairs, 1000, seconds)
-                        say(f"   messages at 1,000/s: {r}")
-                        figures.setdefault("message_server_us", []).append(r["server_us_per_message"])
-                        figures.setdefault("message_p50_ms", []).append(r["p50_ms"])
-                        figures.setdefault("message_p99_ms", []).append(r["p99_ms"])
-                        best, trail = message_max(server, port, pairs, ramp_seconds)
-                        say(f"   messages max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
-                        figures.setdefault("message_max_per_second", []).append(best)
-                        figures.setdefault("message_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
+                    r = login_cost(server, port, 50, seconds, users)
+                    say(f"   login at 50/s: {r}")
+                    figures.setdefault("login_server_ms", []).append(r["server_ms_per_login"])
+                    figures.setdefault("login_generator_share", []).append(r["generator_cpu_share"])
+                    best, trail = login_max(server, port, users, ramp_seconds)
+                    say(f"   login max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
+                    figures.setdefault("login_max_per_second", []).append(best)
+                    figures.setdefault("login_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
                 finally:
                     server.stop()
+            # A fresh server: the login ramp ends by overloading it, and ejabberd went on
+            # resetting new connections for a while afterwards.
+            if "messages" in scenarios:
+                server.start(SERVER_CPU)
+                try:
+                    r = message_cost(server, port, pairs, 1000, seconds)
+                    say(f"   messages at 1,000/s: {r}")
+                    figures.setdefault("message_server_us", []).append(r["server_us_per_message"])
+                    figures.setdefault("message_p50_ms", []).append(r["p50_ms"])
+                    figures.setdefault("message_p99_ms", []).append(r["p99_ms"])
+                    best, trail = message_max(server, port, pairs, ramp_seconds)
+                    say(f"   messages max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
+                    figures.setdefault("message_max_per_second", []).append(best)
+                    figures.setdefault("message_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
+                finally:
+                    server.stop()
+    raw = Path(args.out).with_suffix(".json")
+    if args.merge and raw.exists():
+        # Figures not measured again now (other servers, other scenarios) are kept.
+        earlier = json.loads(raw.read_text())
+        for name, figures in earlier["results"].items():
+            for key, values in figures.items():
+                results.setdefault(name, {}).setdefault(key, values)
+        for name, version in earlier["versions"].items():
+            versions.setdefault(name, version)
+    raw.write_text(json.dumps({"results": results, "versions": versions}, indent=1))
     write_results(Path(args.out), results, versions, runs, pairs, idle_counts, args.quick)
-    say(f"wrote {args.out}")
+    say(f"wrote {args.out} and {raw}")
 
 
 FIGURES = [
@@ -251,7 +270,8 @@ FIGURES = [
 
 
 def write_results(path, results, versions, runs, pairs, idle_counts, quick):
-    names = list(results)
+    order = ["Starling", "Prosody", "ejabberd"]
+    names = sorted(results, key=lambda n: order.index(n) if n in order else len(order))
     lines = [
         "# Starling, Prosody and ejabberd side by side",
         "",
@@ -262,7 +282,7 @@ def write_results(path, results, versions, runs, pairs, idle_counts, quick):
         f"Each server pinned to core {SERVER_CPU}, starling-bench to core {BENCH_CPU}; STARTTLS and SCRAM-SHA-1 "
         f"for all; {pairs} chatting pairs; medians of {runs} run(s).",
         "",
-        "Versions: " + ", ".join(f"{n} {versions[k]}" for n, k in zip(names, versions)) + ".",
+        "Versions: " + ", ".join(f"{n} {versions.get(n.lower(), '?')}" for n in names) + ".",
         "Load average at the start of each run: "
         + "; ".join(f"{n} {', '.join(f'{v:.2f}' for v in results[n].get('load_average', []))}" for n in names) + ".",
         "",
