@@ -171,6 +171,9 @@ listen:
     access: c2s
     # CHANGED: a large queue before a c2s process is stopped (default 10,000).
     max_fsm_queue: 1000000
+    # CHANGED: ejabberd's accept queue is 5 by default; with 200 logins in flight the kernel
+    # then reset connections (Starling listens with the system's maximum, 4096).
+    backlog: 4096
 
 # CHANGED: no server-to-server (no listener, and outgoing refused).
 s2s_access: s2s
