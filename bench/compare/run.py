@@ -56,7 +56,7 @@ def say(text):
 
 # --- scenarios: each returns {figure: value} for one run --------------------------------------
 
-def idle(server, port, sessions, hold=3.0):
+def idle(server, port, sessions, hold=12.0):
     """RSS per authenticated idle session (roster fetched, presence sent) and time to log
     them all in. A fresh server for each count, so one count's garbage is not the next's."""
     server.start(SERVER_CPU)
@@ -71,7 +71,8 @@ def idle(server, port, sessions, hold=3.0):
             lines.append(line)
             if line.strip() == "ready":
                 break
-        time.sleep(hold)  # let the server settle (deferred frees, idle buffer release)
+        # Past Starling's 10 s idle release of parsers, so every server is measured at rest.
+        time.sleep(hold)
         after = rss_kib(server.pid())
         gen.kill()
         gen.wait()
