@@ -309,16 +309,23 @@ void RosterModule::release(const xmpp::BareJid& account) {
 }
 
 // Runs before the block takes effect, so these last presences still pass.
-Task<void> RosterModule::presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked) {
+// The contacts subscribed to the account's presence ('from' or 'both') that `which` matches.
+Task<std::vector<xmpp::Jid>> RosterModule::subscribers_matching(const xmpp::BareJid& account, const xmpp::JidMatcher& which) {
     std::string user{account.local()};
     auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
     auto items = co_await ctx_.storage().run(std::move(load));
+    std::vector<xmpp::Jid> out;
     for (const auto& item : items) {
         if (item.subscription != "from" && item.subscription != "both") continue;
-        auto contact = xmpp::Jid::parse(item.jid);
-        if (!contact || !blocked.matches(*contact)) continue;
-        for (const auto& [resource, element] : available_of(account)) ctx_.send(presence("unavailable", resource, *contact));
+        if (auto contact = xmpp::Jid::parse(item.jid); contact && which.matches(*contact)) out.push_back(*contact);
     }
+    co_return out;
+}
+
+Task<void> RosterModule::presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked) {
+    auto contacts = co_await subscribers_matching(account, blocked);
+    for (const auto& contact : contacts)
+        for (const auto& [resource, element] : available_of(account)) ctx_.send(presence("unavailable", resource, contact));
     // Directed presence too (RFC 6121 §4.6): its end is due to whoever got it.
     const std::string prefix = account.str() + "/";
     for (auto it = directed_.lower_bound(account.jid()); it != directed_.end() && it->first.str().starts_with(prefix); ++it)
@@ -333,16 +340,10 @@ Task<void> RosterModule::presence_ends_for(xmpp::BareJid account, xmpp::JidMatch
 }
 
 Task<void> RosterModule::presence_resumes_for(xmpp::BareJid account, xmpp::JidMatcher unblocked) {
-    std::string user{account.local()};
-    auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
-    auto items = co_await ctx_.storage().run(std::move(load));
-    for (const auto& item : items) {
-        if (item.subscription != "from" && item.subscription != "both") continue;
-        auto contact = xmpp::Jid::parse(item.jid);
-        if (!contact || !unblocked.matches(*contact)) continue;
+    auto contacts = co_await subscribers_matching(account, unblocked);
+    for (const auto& contact : contacts)
         for (const auto& [resource, element] : available_of(account))
-            ctx_.send(Stanza{StanzaKind::presence, *element, resource, *contact});
-    }
+            ctx_.send(Stanza{StanzaKind::presence, *element, resource, contact});
 }
 
 // RFC 6121 §8.5.3.1: a request to one of the user's resources from someone the user shares

@@ -41,6 +41,7 @@ private:
     Task<void> inbound(xmpp::Stanza stanza);
     Task<void> answer_probe(xmpp::Stanza probe);
     void unavailable_after_disconnect(const xmpp::Jid& resource);
+    Task<std::vector<xmpp::Jid>> subscribers_matching(const xmpp::BareJid& account, const xmpp::JidMatcher& which);
     Task<void> presence_ends_for(xmpp::BareJid account, xmpp::JidMatcher blocked);
     Task<void> presence_resumes_for(xmpp::BareJid account, xmpp::JidMatcher unblocked);
     Task<void> subscriptions_end(xmpp::BareJid account);
