@@ -78,3 +78,34 @@ def run_bench(cpu: int, *args, timeout: float = 600) -> dict:
     if r.returncode != 0:
         result["stderr"] = r.stderr.strip()[-500:]
     return result
+
+
+class PresenceLayout:
+    """The presence scenario's accounts and rosters, as `starling-bench rosters/presence` lay
+    them out (src/apps/starling-bench/presence.cpp, contacts_of): cyclers are <prefix>1..
+    <prefix>cyclers, the always-online background accounts follow, and cycler k (from 0) has
+    `contacts` consecutive background accounts from k * background // cyclers on, with
+    mutual subscriptions ("both")."""
+
+    def __init__(self, prefix: str, cyclers: int, background: int, contacts: int):
+        self.prefix, self.cyclers, self.background, self.contacts = prefix, cyclers, background, contacts
+
+    @property
+    def accounts(self) -> int:
+        return self.cyclers + self.background
+
+    def bench_args(self) -> list:
+        return ["--user-prefix", self.prefix, "--cyclers", self.cyclers, "--background", self.background,
+                "--contacts", self.contacts]
+
+    def rosters(self) -> dict:
+        """Account name -> the account names in its roster (all "both")."""
+        out = {}
+        for k in range(self.cyclers):
+            cycler = f"{self.prefix}{k + 1}"
+            start = k * self.background // self.cyclers
+            for t in range(self.contacts):
+                contact = f"{self.prefix}{self.cyclers + 1 + (start + t) % self.background}"
+                out.setdefault(cycler, []).append(contact)
+                out.setdefault(contact, []).append(cycler)
+        return out

@@ -269,10 +269,11 @@ modules:
     SCRAM_ITERATIONS = 4096   # ejabberd_auth:password_to_scram/2's count
     SCRAM_SALT_BYTES = 16     # and its salt length
 
-    def create_accounts(self, prefix: str, count: int, password: str) -> None:
+    def create_accounts(self, prefix: str, count: int, password: str, layout=None) -> None:
         """<prefix>1..<prefix><count>@domain with `password`, made by `ejabberdctl
         import_piefxis` (ejabberd's XEP-0227 import) of a generated file. Accounts that exist
-        are left as they are. Needs the node running (see module doc).
+        are left as they are. Needs the node running (see module doc). With a PresenceLayout,
+        each account's roster goes in the same file (XEP-0227 roster items, all "both").
 
         ejabberd's own SCRAM derivation is Erlang code on the VM's one scheduler, so the file
         carries each account's SCRAM-SHA-1 credentials, derived here with hashlib on every
@@ -299,6 +300,16 @@ modules:
             else:
                 pw = quoteattr(password)
                 users = [f"<user name={quoteattr(n)} password={pw}/>" for n in names]
+            if layout is not None:
+                rosters = layout.rosters()
+                def with_roster(name, user):
+                    items = "".join(f"<item jid={quoteattr(c + '@' + self.domain)} subscription='both'/>"
+                                    for c in rosters.get(name, []))
+                    if not items:
+                        return user
+                    query = f"<query xmlns='jabber:iq:roster'>{items}</query></user>"
+                    return user.replace("</user>", query) if user.endswith("</user>") else user[:-2] + ">" + query
+                users = [with_roster(n, u) for n, u in zip(names, users)]
             path = self.workdir / f"accounts-{prefix}-{count}.xml"
             with open(path, "w") as f:
                 f.write("<?xml version='1.0' encoding='UTF-8'?>\n"

@@ -175,10 +175,11 @@ VirtualHost "{self.domain}"
             raise RuntimeError(f"prosodyctl shell failed ({r.returncode}): {r.stdout[-2000:]} {r.stderr[-2000:]}")
         return r.stdout
 
-    def create_accounts(self, prefix: str, count: int, password: str) -> None:
+    def create_accounts(self, prefix: str, count: int, password: str, layout=None) -> None:
         """<prefix>1..<prefix><count>@domain with `password`, through `prosodyctl shell`
         (user:create, as an admin would type it, looped over a range on one line per call).
-        Accounts that exist are left as they are. Needs the server running (see module doc)."""
+        Accounts that exist are left as they are. Needs the server running (see module doc).
+        With a PresenceLayout, its rosters are written as roster files (_write_rosters)."""
         temporary = not self.running()
         if temporary:
             self.start(None)
@@ -198,9 +199,26 @@ VirtualHost "{self.domain}"
                 out = self._shell(line)
                 if "OK:" not in out:
                     raise RuntimeError(f"prosodyctl shell: unexpected answer: {out[-500:]}")
+            if layout is not None:
+                self._write_rosters(layout.rosters())
         finally:
             if temporary:
                 self.stop()
+
+    def _write_rosters(self, rosters: dict) -> None:
+        """Each roster as the file Prosody's internal storage keeps (data/<host>/roster/
+        <user>.dat, a Lua table), all items "both". Over XMPP these subscriptions take Prosody
+        tens of minutes (it rewrites a roster file per change); its storage reads the file at
+        the next login, and these accounts have no session now."""
+        def ident(s):  # Prosody's datamanager escapes every non-word character as %xx
+            return "".join(c if c.isalnum() or c == "_" else f"%{ord(c):02x}" for c in s)
+        folder = self.data / ident(self.domain) / "roster"
+        folder.mkdir(parents=True, exist_ok=True)
+        for user, contacts in rosters.items():
+            items = "".join(f'\t[{_lua_string(c + "@" + self.domain)}] = {{ ["subscription"] = "both"; ["groups"] = {{}}; }};\n'
+                            for c in contacts)
+            text = f'return {{\n\t[false] = {{ ["version"] = 1; ["pending"] = {{}}; }};\n{items}}};\n'
+            (folder / f"{ident(user)}.dat").write_text(text)
 
     # --- process ----------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BENCH, ROOT, bench_command, cpu_seconds, load_average, parse_result, rss_kib, run_bench  # noqa: E402
+from common import (BENCH, ROOT, PresenceLayout, bench_command, cpu_seconds, load_average, parse_result,  # noqa: E402
+                    rss_kib, run_bench)
 
 SERVER_CPU, BENCH_CPU = 0, 1
 PASSWORD = "bench-password-1"
@@ -163,6 +164,46 @@ def message_max(server, port, pairs, seconds):
     return highest_passing(measure, [1000, 2000, 4000, 8000, 12000, 16000, 24000, 32000, 48000, 64000, 96000, 128000])
 
 
+def presence_cost(server, port, layout, rate, seconds):
+    """Server CPU per login of a user whose contacts are all online, over the window
+    starling-bench announces (after the contacts' own logins): TLS, SCRAM, roster, a probe
+    to each contact and their answers, the broadcast of available presence, and at logout
+    of unavailable presence."""
+    pid = server.pid()
+    cmd = bench_command(BENCH_CPU, "presence", *common_args(port), *layout.bench_args(), "--rate", rate,
+                        "--duration", seconds, "--quiet")
+    gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, cpu = [], {}
+    for line in gen.stdout:
+        lines.append(line)
+        if line.strip() in ("measuring", "measured"):
+            cpu[line.strip()] = cpu_seconds(pid)
+    gen.wait()
+    r = parse_result("".join(lines))
+    done = r.get("logins", 0)
+    used = cpu.get("measured", 0) - cpu.get("measuring", 0)
+    return {
+        "logins": done,
+        "failed": r.get("failed"),
+        "server_ms_per_login": 1000 * used / done if done and len(cpu) == 2 else None,
+        "p50_ms": r.get("latency_p50_ms"),
+        "p99_ms": r.get("latency_p99_ms"),
+        "contacts_got": (r.get("contacts_got_available_per_login"), r.get("contacts_got_unavailable_per_login")),
+        "generator_cpu_share": r.get("generator_cpu_seconds", 0) / seconds,
+        "error": r.get("first_error") or (gen.stderr.read().strip()[-500:] if gen.returncode else None),
+    }
+
+
+def presence_max(server, port, layout, seconds):
+    def measure(rate):
+        r = run_bench(BENCH_CPU, "presence", *common_args(port), *layout.bench_args(), "--rate", rate,
+                      "--duration", seconds)
+        ok = (r.get("exit") == 0 and r.get("failed", 1) == 0 and r.get("skipped_busy", 1) == 0
+              and r.get("latency_p99_ms", 1e9) <= P99_LIMIT_MS)
+        return {"pass": ok, "p99_ms": r.get("latency_p99_ms"), "generator_cpu_share": r.get("generator_cpu_seconds", 0) / seconds}
+    return highest_passing(measure, [10, 20, 40, 80, 120, 160, 240, 320, 480, 640])
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 def median(values):
@@ -173,7 +214,7 @@ def median(values):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--servers", default="starling,prosody,ejabberd")
-    ap.add_argument("--scenarios", default="idle,login,messages")
+    ap.add_argument("--scenarios", default="idle,login,messages,presence")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small counts and one run")
     ap.add_argument("--out", default=str(ROOT / "bench/RESULTS.md"))
@@ -191,6 +232,13 @@ def main():
     users = max(max(idle_counts), 2 * pairs)
     seconds = 3 if args.quick else 10
     ramp_seconds = 3 if args.quick else 5
+    # Presence: cyclers log in and out; each has 100 contacts among the background accounts,
+    # all online. 200 cyclers keep a cycler from being asked to log in again while its
+    # previous login is still going, up to a few hundred logins/s.
+    layout = PresenceLayout("pres", 20, 150, 100) if args.quick else PresenceLayout("pres", 200, 500, 100)
+    # Logins cycle through 500 accounts: starling-bench keeps each account's salted
+    # password, as clients do, so its own PBKDF2 does not set the ceiling.
+    login_users = min(users, 500)
 
     base = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="starling-compare-"))
     results = {}  # server -> figure -> [values]
@@ -205,6 +253,10 @@ def main():
         t = time.monotonic()
         server.create_accounts("user", users, PASSWORD)
         say(f"   accounts made in {time.monotonic() - t:.1f} s")
+        if "presence" in scenarios:
+            t = time.monotonic()
+            server.create_accounts(layout.prefix, layout.accounts, PASSWORD, layout=layout)
+            say(f"   {layout.accounts} presence accounts and their rosters made in {time.monotonic() - t:.1f} s")
         server.stop()
         for run in range(runs):
             say(f"-- {server.name}: run {run + 1} of {runs} (load average {load_average():.2f})")
@@ -219,11 +271,11 @@ def main():
             if "login" in scenarios:
                 server.start(SERVER_CPU)
                 try:
-                    r = login_cost(server, port, 50, seconds, users)
+                    r = login_cost(server, port, 50, seconds, login_users)
                     say(f"   login at 50/s: {r}")
                     figures.setdefault("login_server_ms", []).append(r["server_ms_per_login"])
                     figures.setdefault("login_generator_share", []).append(r["generator_cpu_share"])
-                    best, trail = login_max(server, port, users, ramp_seconds)
+                    best, trail = login_max(server, port, login_users, ramp_seconds)
                     say(f"   login max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
                     figures.setdefault("login_max_per_second", []).append(best)
                     figures.setdefault("login_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
@@ -243,6 +295,20 @@ def main():
                     say(f"   messages max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
                     figures.setdefault("message_max_per_second", []).append(best)
                     figures.setdefault("message_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
+                finally:
+                    server.stop()
+            if "presence" in scenarios:
+                server.start(SERVER_CPU)
+                try:
+                    r = presence_cost(server, port, layout, 20, seconds)
+                    say(f"   presence logins at 20/s: {r}")
+                    figures.setdefault("presence_server_ms", []).append(r["server_ms_per_login"])
+                    figures.setdefault("presence_p50_ms", []).append(r["p50_ms"])
+                    figures.setdefault("presence_p99_ms", []).append(r["p99_ms"])
+                    best, trail = presence_max(server, port, layout, ramp_seconds)
+                    say(f"   presence logins max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
+                    figures.setdefault("presence_max_per_second", []).append(best)
+                    figures.setdefault("presence_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
                 finally:
                     server.stop()
     raw = Path(args.out).with_suffix(".json")
@@ -267,6 +333,10 @@ FIGURES = [
     ("message_p99_ms", "1:1 message latency p99 at 1,000 msgs/s (ms)", True),
     ("login_server_ms", "server CPU per login, TLS + SCRAM-SHA-1 (ms)", True),
     ("login_max_per_second", "highest logins/s with p99 ≤ 100 ms", False),
+    ("presence_server_ms", "server CPU per login with 100 online contacts, logout included (ms)", True),
+    ("presence_max_per_second", "highest such logins/s with p99 ≤ 100 ms (until all 100 contacts' presence is in)", False),
+    ("presence_p50_ms", "such a login, to the last contact's presence, p50 at 20/s (ms)", True),
+    ("presence_p99_ms", "such a login, to the last contact's presence, p99 at 20/s (ms)", True),
 ]
 
 
@@ -311,7 +381,8 @@ def write_results(path, results, versions, runs, pairs, idle_counts, quick):
                 ratio = f"{values['Starling'] / best:.2f}×"
         lines.append(f"| {label} | " + " | ".join(fmt(values[n]) for n in names) + f" | {ratio} |")
     lines += ["", "Generator CPU share (1.0 = its whole core; near 1.0 the generator, not the server, was the limit):", ""]
-    for key in ("message_max_generator_share", "login_max_generator_share", "login_generator_share"):
+    for key in ("message_max_generator_share", "login_max_generator_share", "login_generator_share",
+                "presence_max_generator_share"):
         lines.append(f"- {key}: " + ", ".join(f"{n} {fmt(median(results[n].get(key, [])))}" for n in names))
     lines.append("")
     path.write_text("\n".join(lines))

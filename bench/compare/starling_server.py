@@ -5,7 +5,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from common import ROOT, wait_for_port
+from common import ROOT, run_bench, wait_for_port
 
 STARLING = ROOT / "build/src/apps/starling/starling"
 
@@ -41,12 +41,26 @@ max_preauth_per_ip = 100000
         out = subprocess.run([str(STARLING), "version"], capture_output=True, text=True).stdout.strip()
         return out.split()[-1] if out else "?"
 
-    def create_accounts(self, prefix: str, count: int, password: str) -> None:
+    def create_accounts(self, prefix: str, count: int, password: str, layout=None) -> None:
+        """`starling user import`; with a PresenceLayout, its rosters are then made over XMPP
+        (`starling-bench rosters`: Starling has no roster import)."""
         lines = "".join(f"{prefix}{i} {password}\n" for i in range(1, count + 1))
         r = subprocess.run([str(STARLING), "user", "import", "-c", str(self.config)], input=lines,
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"starling user import failed: {r.stderr}")
+        if layout is None:
+            return
+        temporary = self.process is None or self.process.poll() is not None
+        if temporary:
+            self.start(0)
+        try:
+            r = run_bench(1, "rosters", "--port", self.port, "--password", password, *layout.bench_args(), timeout=1800)
+            if r["exit"] != 0:
+                raise RuntimeError(f"starling-bench rosters failed: {r.get('stderr')}")
+        finally:
+            if temporary:
+                self.stop()
 
     def start(self, cpu: int) -> None:
         log = open(self.log, "ab")

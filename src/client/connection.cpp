@@ -201,6 +201,7 @@ Task<void> Connection::login(LoginOptions options) {
             if (child.element && child.element->text() == mechanism) offered = true;
     if (!offered) throw ClientError(fmt::format("the server does not offer {}", mechanism));
     xmpp::sasl::ScramClient scram{options.hash, options.username, options.password};
+    scram.use_cache(options.scram_cache);
     std::string auth = fmt::format("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{}'>{}</auth>", mechanism,
                                    base64::encode(scram.client_first()));
     co_await c.write_all(auth);

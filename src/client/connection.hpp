@@ -28,6 +28,8 @@ struct LoginOptions {
     xmpp::sasl::ScramHash hash = xmpp::sasl::ScramHash::sha1;
     bool fetch_roster = true;
     bool initial_presence = true;
+    // Where salted passwords are kept between logins (nullptr: computed every time).
+    xmpp::sasl::SaltedPasswordCache* scram_cache = nullptr;
 };
 
 // Whatever stopped a login or a session, said so a person can act on it.

@@ -359,6 +359,38 @@ std::string ScramClient::client_first(std::optional<std::string> client_nonce_fo
     return gs2_header_ + client_first_bare_;
 }
 
+std::optional<std::string> SaltedPasswordCache::find(const std::string& key) const {
+    std::lock_guard lock{mutex_};
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+}
+
+void SaltedPasswordCache::insert(std::string key, std::string salted) {
+    std::lock_guard lock{mutex_};
+    if (entries_.size() >= max_entries_) entries_.clear();
+    entries_.insert_or_assign(std::move(key), std::move(salted));
+}
+
+std::size_t SaltedPasswordCache::size() const {
+    std::lock_guard lock{mutex_};
+    return entries_.size();
+}
+
+std::string SaltedPasswordCache::key_for(ScramHash hash, std::string_view password, std::string_view salt,
+                                         std::uint32_t iterations) {
+    // Length-prefixed, so no two different tuples make the same key.
+    std::string key;
+    key += static_cast<char>(hash);
+    for (std::string_view part : {password, salt}) {
+        key += std::to_string(part.size());
+        key += ':';
+        key += part;
+    }
+    key += std::to_string(iterations);
+    return key;
+}
+
 Result<std::string, SaslCondition> ScramClient::client_final(std::string_view server_first) {
     const auto malformed = Failure{SaslCondition::malformed_request};
     if (nonce_.empty()) throw std::logic_error("ScramClient::client_final before client_first");
@@ -380,7 +412,18 @@ Result<std::string, SaslCondition> ScramClient::client_final(std::string_view se
     if (r->size() <= nonce_.size() || r->substr(0, nonce_.size()) != nonce_)
         return Failure{SaslCondition::not_authorized};
 
-    const auto salted = salted_password(hash_, password_, *salt, *iterations);
+    std::string salted;
+    if (cache_) {
+        auto key = SaltedPasswordCache::key_for(hash_, password_, *salt, *iterations);
+        if (auto hit = cache_->find(key)) {
+            salted = std::move(*hit);
+        } else {
+            salted = salted_password(hash_, password_, *salt, *iterations);
+            cache_->insert(std::move(key), salted);
+        }
+    } else {
+        salted = salted_password(hash_, password_, *salt, *iterations);
+    }
     const auto client_key = hmac(hash_, salted, "Client Key");
     const auto stored_key = digest(hash_, client_key);
     const auto server_key = hmac(hash_, salted, "Server Key");

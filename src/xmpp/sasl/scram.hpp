@@ -3,7 +3,9 @@
 // The server never sees or stores the password: only the salted keys (StoredKey, ServerKey).
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -85,6 +87,25 @@ private:
     int state_ = 0;
 };
 
+// Salted passwords a client has computed, by (hash, password, salt, iterations). RFC 5802
+// §5.1 lets a client keep them; a load generator logging the same accounts in again and
+// again must, or its own PBKDF2, not the server, sets the login rate. Thread-safe; when
+// full it starts over rather than tracking recency.
+class SaltedPasswordCache {
+public:
+    explicit SaltedPasswordCache(std::size_t max_entries = 100'000) : max_entries_{max_entries} {}
+    std::optional<std::string> find(const std::string& key) const;
+    void insert(std::string key, std::string salted);
+    std::size_t size() const;
+    static std::string key_for(ScramHash hash, std::string_view password, std::string_view salt,
+                               std::uint32_t iterations);
+
+private:
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::string> entries_;
+    std::size_t max_entries_;
+};
+
 // One client-side exchange (client library, tests, the bench tool).
 class ScramClient {
 public:
@@ -101,8 +122,11 @@ public:
     Result<std::string, SaslCondition> client_final(std::string_view server_first);
     // True if the server signature matches (mutual authentication).
     bool verify_server_final(std::string_view server_final) const;
+    // Salted passwords are looked up in, and added to, `cache` (which must outlive this).
+    void use_cache(SaltedPasswordCache* cache) { cache_ = cache; }
 
 private:
+    SaltedPasswordCache* cache_ = nullptr;
     ScramHash hash_;
     std::string authcid_, password_, cb_type_, cb_data_, authzid_;
     std::string gs2_header_, client_first_bare_, nonce_, expected_server_signature_;
