@@ -124,7 +124,7 @@ def login_max(server, port, users, seconds):
         ok = (r.get("exit") == 0 and r.get("failed", 1) == 0 and r.get("skipped_over_concurrency", 1) == 0
               and r.get("latency_p99_ms", 1e9) <= P99_LIMIT_MS)
         return {"pass": ok, "p99_ms": r.get("latency_p99_ms"), "generator_cpu_share": r.get("generator_cpu_seconds", 0) / seconds}
-    return highest_passing(measure, [25, 50, 100, 200, 300, 400, 600, 800, 1200])
+    return highest_passing(measure, [25, 50, 100, 200, 300, 400, 600, 800, 1000, 1200])
 
 
 def message_cost(server, port, pairs, rate, seconds):

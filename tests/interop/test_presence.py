@@ -249,3 +249,31 @@ def test_iq_to_a_full_jid_reaches_a_contact_subscribed_to_the_users_presence(pai
     eve.send(f"<iq type='get' id='q2' to='{alice_jid}'><query xmlns='urn:starling:test'/></iq>")
     reply = eve.wait_for(lambda e: e.get("id") == "q2")
     assert reply.get("type") == "error" and reply.find(f".//{{{NS_STANZAS}}}service-unavailable") is not None
+
+
+def test_revoking_a_subscription_is_seen_by_the_next_probe_and_iq(pair):
+    """The server keeps an online user's subscriber list to answer probes and §8.5.3.1
+    checks without a store read: a revocation must reach that list at once."""
+    alice, alice_jid = online(pair, "alice")
+    bob, _ = online(pair, "bob")
+    subscribe_both_ways(pair, alice, bob)
+    presence_from(bob, alice_jid)
+    # A presence change: the server reads alice's subscribers and keeps them.
+    alice.send("<presence><status>here</status></presence>")
+    presence_from(bob, alice_jid)
+    bob2, bob2_jid = online(pair, "bob", resource="second")
+    assert presence_from(bob2, alice_jid).findtext(q(NS_CLIENT, "status")) == "here"
+    bob2.send(f"<iq type='get' id='ok1' to='{alice_jid}'><query xmlns='urn:starling:test'/></iq>")
+    assert alice.wait_for(lambda e: e.tag == q(NS_CLIENT, "iq") and e.get("id") == "ok1").get("from") == bob2_jid
+
+    alice.send("<presence type='unsubscribed' to='bob@localhost'/>")
+    presence_from(bob, "alice@localhost", "unsubscribed")
+    bob3, _ = online(pair, "bob", resource="third")
+    no_presence_from(bob3, alice_jid, wait=0.6)
+    bob3.send(f"<iq type='get' id='no1' to='{alice_jid}'><query xmlns='urn:starling:test'/></iq>")
+    reply = bob3.wait_for(lambda e: e.get("id") == "no1")
+    assert reply.get("type") == "error" and reply.find(f".//{{{NS_STANZAS}}}service-unavailable") is not None
+    # And alice's next change no longer reaches bob.
+    alice.send("<presence><status>gone for bob</status></presence>")
+    assert is_result(alice.ping("sync"))
+    no_presence_from(bob3, alice_jid, wait=0.6)

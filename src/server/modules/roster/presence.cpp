@@ -110,11 +110,19 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
     const xmpp::Jid from = *stanza.from();
     const xmpp::BareJid account = from.bare();
     bool available = stanza.type().empty();
+    // The subscriber list of an account going offline goes with it, after this broadcast.
+    std::optional<Subscribers> leaving;
     if (available) {
         last_presence_[account][std::string(from.resource())] = stanza.element();
     } else if (auto it = last_presence_.find(account); it != last_presence_.end()) {
         it->second.erase(std::string(from.resource()));
-        if (it->second.empty()) last_presence_.erase(it);
+        if (it->second.empty()) {
+            last_presence_.erase(it);
+            if (auto s = subscribers_.find(account); s != subscribers_.end()) {
+                leaving = std::move(s->second);
+                subscribers_.erase(s);
+            }
+        }
     }
 
     // Taken now, not after the store call: by then a new session may have bound this
@@ -128,22 +136,32 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
     std::vector<xmpp::Jid> own;
     for (const auto& [resource, element] : available_of(account)) own.push_back(resource);
 
-    std::string user{account.local()};
-    auto load = [user](storage::Database& db) {
-        RosterStore roster{db};
-        return std::pair{roster.items(user), initial_pending(roster, user)};
-    };
-    auto [items, pending] = co_await ctx_.storage().run(std::move(load));
-
     // §4.2.2, §4.4.2, §4.5.2: to every contact subscribed to the user's presence, and to
     // the user's own available resources. Nobody else learns anything (§3: no leaks).
-    for (const auto& item : items) {
-        if (item.subscription != "from" && item.subscription != "both") continue;
-        if (auto to = xmpp::Jid::parse(item.jid)) {
-            Stanza copy = stanza;
-            copy.set_to(*to);
-            ctx_.send(std::move(copy));
-        }
+    std::vector<xmpp::Jid> subscribers;
+    std::vector<RosterItem> items, pending;
+    const Subscribers* cached = leaving ? &*leaving : cached_subscribers(account);
+    if (cached && cached->known && !initial) {
+        subscribers = cached->jids;
+    } else {
+        std::uint64_t generation = available ? subscribers_generation(account) : 0;
+        std::string user{account.local()};
+        auto load = [user](storage::Database& db) {
+            RosterStore roster{db};
+            return std::pair{roster.items(user), initial_pending(roster, user)};
+        };
+        auto loaded = co_await ctx_.storage().run(std::move(load));
+        items = std::move(loaded.first);
+        pending = std::move(loaded.second);
+        if (available) keep_subscribers(account, generation, items);
+        for (const auto& item : items)
+            if (item.subscription == "from" || item.subscription == "both")
+                if (auto to = xmpp::Jid::parse(item.jid)) subscribers.push_back(std::move(*to));
+    }
+    for (const auto& to : subscribers) {
+        Stanza copy = stanza;
+        copy.set_to(to);
+        ctx_.send(std::move(copy));
     }
     for (const auto& resource : own) {
         Stanza copy = stanza;
@@ -169,6 +187,41 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
     // §3.1.3: requests the user has not answered yet come again at each login.
     for (const auto& item : pending)
         if (auto contact = xmpp::Jid::parse(item.jid)) ctx_.send(presence("subscribe", *contact, from));
+}
+
+const RosterModule::Subscribers* RosterModule::cached_subscribers(const xmpp::BareJid& account) const {
+    auto it = subscribers_.find(account);
+    return it != subscribers_.end() && it->second.known ? &it->second : nullptr;
+}
+
+std::uint64_t RosterModule::subscribers_generation(const xmpp::BareJid& account) {
+    auto& entry = subscribers_[account];
+    if (entry.generation == 0) entry.generation = ++next_generation_;
+    return entry.generation;
+}
+
+void RosterModule::keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation,
+                                    const std::vector<RosterItem>& items) {
+    auto it = subscribers_.find(account);
+    // Gone offline meanwhile, or the roster changed after this read began.
+    if (it == subscribers_.end() || it->second.generation != generation || !last_presence_.contains(account)) return;
+    Subscribers& entry = it->second;
+    entry.bare_jids.clear();
+    entry.jids.clear();
+    for (const auto& item : items) {
+        if (item.subscription != "from" && item.subscription != "both") continue;
+        auto jid = xmpp::Jid::parse(item.jid);
+        if (!jid) continue;
+        entry.bare_jids.insert(item.jid);
+        entry.jids.push_back(std::move(*jid));
+    }
+    entry.known = true;
+}
+
+void RosterModule::subscribers_changed(const xmpp::BareJid& account) {
+    auto it = subscribers_.find(account);
+    if (it == subscribers_.end()) return;
+    it->second = Subscribers{++next_generation_};
 }
 
 std::vector<RosterItem> RosterModule::initial_pending(RosterStore& roster, const std::string& user) {
@@ -202,6 +255,7 @@ Task<void> RosterModule::outbound(Stanza stanza) {
         return c;
     };
     Change c = co_await ctx_.storage().run(std::move(change));
+    subscribers_changed(account);
     if (c.pushed) push(account, c.item, c.item.version);
     if (!c.transition.forward) co_return;
     ctx_.send(stanza);
@@ -254,6 +308,7 @@ Task<void> RosterModule::inbound(Stanza stanza) {
         throw;
     }
     Change c = std::move(*stored);
+    subscribers_changed(account);
     if (c.transition.forward) {
         // To each available resource, before the push it explains (§3.1.6); a subscribe
         // nobody sees now stays pending (§3.1.3).
@@ -283,10 +338,14 @@ Task<void> RosterModule::answer_probe(Stanza probe) {
     const xmpp::BareJid account = probe.to()->bare();
     const xmpp::Jid prober = probe.from()->bare().jid();
     std::string user{account.local()}, contact = prober.str();
-    auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
-    auto item = co_await ctx_.storage().run(std::move(lookup));
     // §4.3.2: only a subscriber learns anything, and a stranger cannot tell why not.
-    if (!item || (item->subscription != "from" && item->subscription != "both")) co_return;
+    if (const Subscribers* known = cached_subscribers(account)) {
+        if (!known->bare_jids.contains(contact)) co_return;
+    } else {
+        auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
+        auto item = co_await ctx_.storage().run(std::move(lookup));
+        if (!item || (item->subscription != "from" && item->subscription != "both")) co_return;
+    }
     auto available = available_of(account);
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
     if (available.empty()) ctx_.send(presence("unavailable", account.jid(), prober));
@@ -364,9 +423,15 @@ Flow RosterModule::guard_iq(Stanza& stanza) {
 
 Task<void> RosterModule::deliver_if_sharing(Stanza iq) {
     std::string user{iq.to()->local()}, contact = iq.from()->bare().str();
-    auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
-    auto item = co_await ctx_.storage().run(std::move(lookup));
-    if (!item || (item->subscription != "from" && item->subscription != "both")) {
+    bool sharing = false;
+    if (const Subscribers* known = cached_subscribers(iq.to()->bare())) {
+        sharing = known->bare_jids.contains(contact);
+    } else {
+        auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
+        auto item = co_await ctx_.storage().run(std::move(lookup));
+        sharing = item && (item->subscription == "from" || item->subscription == "both");
+    }
+    if (!sharing) {
         ctx_.route_again(iq.error_reply({xmpp::StanzaErrorCondition::service_unavailable}));
         co_return;
     }

@@ -132,6 +132,7 @@ Task<void> RosterModule::set(IqRequest& request) {
     if (e->attribute("subscription") == "remove") {
         auto remove = [user, contact](storage::Database& db) { return RosterStore{db}.remove(user, contact); };
         auto before = co_await ctx_.storage().run(std::move(remove));
+        subscribers_changed(account);
         // §2.5.3
         if (!before) co_return request.error(StanzaErrorCondition::item_not_found);
         request.reply();

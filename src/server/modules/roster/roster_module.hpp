@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
@@ -51,6 +53,11 @@ private:
     void release(const xmpp::BareJid& account);
     std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;
     static std::vector<RosterItem> initial_pending(RosterStore& roster, const std::string& user);
+    struct Subscribers;
+    const Subscribers* cached_subscribers(const xmpp::BareJid& account) const;
+    void keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation, const std::vector<RosterItem>& items);
+    std::uint64_t subscribers_generation(const xmpp::BareJid& account);
+    void subscribers_changed(const xmpp::BareJid& account);
 
     server::ModuleContext& ctx_;
     Options options_;
@@ -60,6 +67,19 @@ private:
     // resources), and where each sent directed presence (§4.6.3).
     std::unordered_map<xmpp::BareJid, std::map<std::string, xml::Element>> last_presence_;  // by resource
     std::map<xmpp::Jid, std::set<xmpp::Jid>> directed_;
+    // Who sees each available account's presence ('from' or 'both'), so that probes,
+    // presence changes and §8.5.3.1 checks need no store read: a login with 100 online
+    // contacts was 100 reads for their answers to its probes. Kept only while the account
+    // is available. Each roster write for the account drops the list and moves its
+    // generation on, so a read that began before the write cannot bring the old list back.
+    struct Subscribers {
+        std::uint64_t generation = 0;
+        bool known = false;
+        std::unordered_set<std::string> bare_jids;
+        std::vector<xmpp::Jid> jids;
+    };
+    std::unordered_map<xmpp::BareJid, Subscribers> subscribers_;
+    std::uint64_t next_generation_ = 0;
     // Inbound subscription changes being stored, per account, and the presence that arrived
     // meanwhile: it must not overtake the 'subscribed' that makes it meaningful (§3.1.6).
     std::unordered_map<xmpp::BareJid, int> changing_;
