@@ -127,30 +127,36 @@ def login_max(server, port, users, seconds):
     return highest_passing(measure, [25, 50, 100, 200, 300, 400, 600, 800, 1000, 1200])
 
 
-def message_cost(server, port, pairs, rate, seconds):
-    """Server CPU over exactly the measuring window (starling-bench says when it starts and
-    ends), so the logins before it do not count, divided by the messages due in it."""
-    pid = server.pid()
-    cmd = bench_command(BENCH_CPU, "messages", *common_args(port), "--pairs", pairs, "--rate", rate, "--duration",
-                        seconds, "--warmup", 2, "--quiet")
-    gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def run_windowed(pid, *args):
+    """starling-bench with server CPU sampled exactly over the window it announces
+    ("measuring" … "measured"), so the logins before it do not count. Returns its results,
+    the server CPU seconds in the window (None if the window was not announced) and, if it
+    failed, the end of its stderr."""
+    gen = subprocess.Popen(bench_command(BENCH_CPU, *args, "--quiet"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
     lines, cpu = [], {}
     for line in gen.stdout:
         lines.append(line)
         if line.strip() in ("measuring", "measured"):
             cpu[line.strip()] = cpu_seconds(pid)
     gen.wait()
-    r = parse_result("".join(lines))
+    used = cpu["measured"] - cpu["measuring"] if len(cpu) == 2 else None
+    return parse_result("".join(lines)), used, gen.stderr.read().strip()[-500:] if gen.returncode else None
+
+
+def message_cost(server, port, pairs, rate, seconds):
+    """Server CPU per message due in the measuring window."""
+    r, used, error = run_windowed(server.pid(), "messages", *common_args(port), "--pairs", pairs, "--rate", rate,
+                                  "--duration", seconds, "--warmup", 2)
     delivered = r.get("received", 0)
-    used = cpu.get("measured", 0) - cpu.get("measuring", 0)
     return {
         "delivered": delivered,
         "lost": r.get("lost"),
-        "server_us_per_message": 1e6 * used / delivered if delivered and len(cpu) == 2 else None,
+        "server_us_per_message": 1e6 * used / delivered if delivered and used is not None else None,
         "p50_ms": r.get("latency_p50_ms"),
         "p99_ms": r.get("latency_p99_ms"),
         "generator_cpu_share": r.get("generator_cpu_share"),
-        "error": gen.stderr.read().strip()[-500:] if gen.returncode else None,
+        "error": error,
     }
 
 
@@ -169,28 +175,18 @@ def presence_cost(server, port, layout, rate, seconds):
     starling-bench announces (after the contacts' own logins): TLS, SCRAM, roster, a probe
     to each contact and their answers, the broadcast of available presence, and at logout
     of unavailable presence."""
-    pid = server.pid()
-    cmd = bench_command(BENCH_CPU, "presence", *common_args(port), *layout.bench_args(), "--rate", rate,
-                        "--duration", seconds, "--quiet")
-    gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines, cpu = [], {}
-    for line in gen.stdout:
-        lines.append(line)
-        if line.strip() in ("measuring", "measured"):
-            cpu[line.strip()] = cpu_seconds(pid)
-    gen.wait()
-    r = parse_result("".join(lines))
+    r, used, error = run_windowed(server.pid(), "presence", *common_args(port), *layout.bench_args(), "--rate", rate,
+                                  "--duration", seconds)
     done = r.get("logins", 0)
-    used = cpu.get("measured", 0) - cpu.get("measuring", 0)
     return {
         "logins": done,
         "failed": r.get("failed"),
-        "server_ms_per_login": 1000 * used / done if done and len(cpu) == 2 else None,
+        "server_ms_per_login": 1000 * used / done if done and used is not None else None,
         "p50_ms": r.get("latency_p50_ms"),
         "p99_ms": r.get("latency_p99_ms"),
         "contacts_got": (r.get("contacts_got_available_per_login"), r.get("contacts_got_unavailable_per_login")),
         "generator_cpu_share": r.get("generator_cpu_seconds", 0) / seconds,
-        "error": r.get("first_error") or (gen.stderr.read().strip()[-500:] if gen.returncode else None),
+        "error": r.get("first_error") or error,
     }
 
 
@@ -202,6 +198,24 @@ def presence_max(server, port, layout, seconds):
               and r.get("latency_p99_ms", 1e9) <= P99_LIMIT_MS)
         return {"pass": ok, "p99_ms": r.get("latency_p99_ms"), "generator_cpu_share": r.get("generator_cpu_seconds", 0) / seconds}
     return highest_passing(measure, [10, 20, 40, 80, 120, 160, 240, 320, 480, 640])
+
+
+def fresh_server_scenario(server, figures, prefix, label, cost, kept, ramp):
+    """One scenario on a server of its own (a ramp ends by overloading it, and ejabberd went
+    on resetting new connections for a while afterwards): the cost at a fixed rate, whose
+    results `kept` maps to figures, then the ramp's highest passing rate."""
+    server.start(SERVER_CPU)
+    try:
+        r = cost()
+        say(f"   {label}: {r}")
+        for figure, key in kept.items():
+            figures.setdefault(figure, []).append(r[key])
+        best, trail = ramp()
+        say(f"   {prefix} max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
+        figures.setdefault(f"{prefix}_max_per_second", []).append(best)
+        figures.setdefault(f"{prefix}_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
+    finally:
+        server.stop()
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -269,48 +283,23 @@ def main():
                     figures.setdefault(f"idle_{n}_connect_seconds", []).append(r["connect_seconds"])
                     figures.setdefault(f"idle_{n}_sessions", []).append(r["sessions"])
             if "login" in scenarios:
-                server.start(SERVER_CPU)
-                try:
-                    r = login_cost(server, port, 50, seconds, login_users)
-                    say(f"   login at 50/s: {r}")
-                    figures.setdefault("login_server_ms", []).append(r["server_ms_per_login"])
-                    figures.setdefault("login_generator_share", []).append(r["generator_cpu_share"])
-                    best, trail = login_max(server, port, login_users, ramp_seconds)
-                    say(f"   login max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
-                    figures.setdefault("login_max_per_second", []).append(best)
-                    figures.setdefault("login_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
-                finally:
-                    server.stop()
-            # A fresh server: the login ramp ends by overloading it, and ejabberd went on
-            # resetting new connections for a while afterwards.
+                fresh_server_scenario(
+                    server, figures, "login", "logins at 50/s",
+                    lambda: login_cost(server, port, 50, seconds, login_users),
+                    {"login_server_ms": "server_ms_per_login", "login_generator_share": "generator_cpu_share"},
+                    lambda: login_max(server, port, login_users, ramp_seconds))
             if "messages" in scenarios:
-                server.start(SERVER_CPU)
-                try:
-                    r = message_cost(server, port, pairs, 1000, seconds)
-                    say(f"   messages at 1,000/s: {r}")
-                    figures.setdefault("message_server_us", []).append(r["server_us_per_message"])
-                    figures.setdefault("message_p50_ms", []).append(r["p50_ms"])
-                    figures.setdefault("message_p99_ms", []).append(r["p99_ms"])
-                    best, trail = message_max(server, port, pairs, ramp_seconds)
-                    say(f"   messages max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
-                    figures.setdefault("message_max_per_second", []).append(best)
-                    figures.setdefault("message_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
-                finally:
-                    server.stop()
+                fresh_server_scenario(
+                    server, figures, "message", "messages at 1,000/s",
+                    lambda: message_cost(server, port, pairs, 1000, seconds),
+                    {"message_server_us": "server_us_per_message", "message_p50_ms": "p50_ms", "message_p99_ms": "p99_ms"},
+                    lambda: message_max(server, port, pairs, ramp_seconds))
             if "presence" in scenarios:
-                server.start(SERVER_CPU)
-                try:
-                    r = presence_cost(server, port, layout, 20, seconds)
-                    say(f"   presence logins at 20/s: {r}")
-                    figures.setdefault("presence_server_ms", []).append(r["server_ms_per_login"])
-                    figures.setdefault("presence_p50_ms", []).append(r["p50_ms"])
-                    figures.setdefault("presence_p99_ms", []).append(r["p99_ms"])
-                    best, trail = presence_max(server, port, layout, ramp_seconds)
-                    say(f"   presence logins max: {best}/s ({[(rate, x['p99_ms']) for rate, x in trail]})")
-                    figures.setdefault("presence_max_per_second", []).append(best)
-                    figures.setdefault("presence_max_generator_share", []).append(trail[-1][1]["generator_cpu_share"])
-                finally:
-                    server.stop()
+                fresh_server_scenario(
+                    server, figures, "presence", "presence logins at 20/s",
+                    lambda: presence_cost(server, port, layout, 20, seconds),
+                    {"presence_server_ms": "server_ms_per_login", "presence_p50_ms": "p50_ms", "presence_p99_ms": "p99_ms"},
+                    lambda: presence_max(server, port, layout, ramp_seconds))
     raw = Path(args.out).with_suffix(".json")
     if args.merge and raw.exists():
         # Figures not measured again now (other servers, other scenarios) are kept.

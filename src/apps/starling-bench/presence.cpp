@@ -16,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include "apps/starling-bench/histogram.hpp"
 #include "apps/starling-bench/scenarios.hpp"
 #include "apps/starling-bench/support.hpp"
 
@@ -163,14 +162,8 @@ int run_presence(const Common& common, const PresenceOptions& options) {
             quiet = broadcast[0] + broadcast[1] + broadcast[2] == seen ? quiet + 1 : 0;
         }
 
-        Histogram latency;
-        std::uint64_t started = 0, completed = 0, failed = 0, skipped = 0;
-        std::uint32_t in_flight = 0;
-        std::string first_error;
+        OpenLoop loop;
         std::vector<char> busy(options.cyclers, 0);
-        const std::int64_t interval = static_cast<std::int64_t>(1e9 / options.rate);
-        const std::int64_t t0 = now_ns() + 10'000'000;
-        const std::int64_t end = t0 + static_cast<std::int64_t>(options.duration_seconds * 1e9);
 
         // A cycler logs in, and its login counts as done once every contact's presence has
         // arrived (the answers to its probes); then it logs out.
@@ -188,69 +181,40 @@ int run_presence(const Common& common, const PresenceOptions& options) {
                         bare_of(element->attribute("from")) != own)
                         ++seen;
                 }
-                latency.record(static_cast<std::uint64_t>((now_ns() - due) / 1000));
-                ++completed;
+                loop.succeeded(due);
                 co_await conn->close();
             } catch (const std::exception& e) {
-                if (failed++ == 0) first_error = e.what();
+                loop.failed_with(e);
             }
             busy[k] = 0;
-            --in_flight;
+            loop.finished();
         };
 
         std::printf("measuring\n");
         std::fflush(stdout);
         const double cpu0 = cpu_seconds();
         const std::uint64_t before[3] = {broadcast[0], broadcast[1], broadcast[2]};
-        std::int64_t slot = 0, last_progress = t0;
-        bool gave_up = false;
-        while (true) {
-            std::int64_t now = now_ns();
-            for (; t0 + slot * interval <= now && t0 + slot * interval < end; ++slot) {
-                auto k = static_cast<std::uint32_t>(slot % options.cyclers);
-                if (busy[k] || in_flight >= common.concurrency) {
-                    ++skipped;  // the server is too slow for this rate: reported, not hidden
-                    continue;
-                }
-                busy[k] = 1;
-                ++in_flight;
-                ++started;
-                asio::co_spawn(executor, one(k, t0 + slot * interval), asio::detached);
-            }
-            if (!common.quiet && now - last_progress >= 1'000'000'000) {
-                last_progress = now;
-                std::fprintf(stderr, "\rpresence logins: %llu done, %u in flight, %llu failed   ",
-                             static_cast<unsigned long long>(completed), in_flight, static_cast<unsigned long long>(failed));
-            }
-            if (now >= end && in_flight == 0) break;
-            if (now >= end + 30'000'000'000LL) {  // stragglers after 30 s: give up
-                gave_up = true;
-                break;
-            }
-            co_await sleep_for(std::chrono::milliseconds(1));
-        }
+        co_await run_open_loop(common, options.rate, options.duration_seconds, "presence logins", loop,
+                               [&](std::int64_t slot, std::int64_t due) {
+                                   auto k = static_cast<std::uint32_t>(slot % options.cyclers);
+                                   if (busy[k]) return false;  // still logging in from last time
+                                   busy[k] = 1;
+                                   asio::co_spawn(executor, one(k, due), asio::detached);
+                                   return true;
+                               });
         const double generator_cpu = cpu_seconds() - cpu0;
-        const double seconds = static_cast<double>(now_ns() - t0) / 1e9;
         std::printf("measured\n");
-        if (!common.quiet) std::fprintf(stderr, "\n");
-        if (gave_up) failed += in_flight;
-        print_result("logins", std::to_string(completed));
-        print_result("failed", std::to_string(failed));
-        if (failed) print_result("first_error", first_error.empty() ? "no answer within 30 s" : first_error);
-        print_result("skipped_busy", std::to_string(skipped));
+        loop.print("skipped_busy");
         print_result("contacts", std::to_string(options.contacts));
-        print_result("logins_per_second", fmt::format("{:.1f}", static_cast<double>(completed) / seconds));
-        print_result("latency_p50_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.5)) / 1000));
-        print_result("latency_p99_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.99)) / 1000));
         const char* kinds[3] = {"available", "unavailable", "other"};
         for (int i = 0; i < 3; ++i)
             print_result(fmt::format("contacts_got_{}_per_login", kinds[i]),
-                         fmt::format("{:.1f}", completed ? static_cast<double>(broadcast[i] - before[i]) / static_cast<double>(completed) : 0.0));
+                         fmt::format("{:.1f}", loop.completed ? static_cast<double>(broadcast[i] - before[i]) / static_cast<double>(loop.completed) : 0.0));
         print_result("generator_cpu_seconds", fmt::format("{:.2f}", generator_cpu));
         std::fflush(stdout);
-        if (gave_up) co_return 1;  // sessions still waiting would never end
+        if (loop.gave_up) co_return 1;  // sessions still waiting would never end
         co_await close_all(batch.sessions);
-        co_return failed == 0 ? 0 : 1;
+        co_return loop.failed == 0 ? 0 : 1;
     };
     return run(io, scenario());
 }

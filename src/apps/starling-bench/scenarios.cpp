@@ -57,13 +57,7 @@ int run_login(const Common& common, const LoginOptions& options) {
     auto tls = client::make_tls_context(false);
     auto scenario = [&]() -> Task<int> {
         auto executor = co_await asio::this_coro::executor;
-        Histogram latency;
-        std::uint64_t started = 0, completed = 0, failed = 0, skipped = 0;
-        std::uint32_t in_flight = 0;
-        std::string first_error;
-        const std::int64_t interval = static_cast<std::int64_t>(1e9 / options.rate);
-        const std::int64_t t0 = now_ns() + 10'000'000;
-        const std::int64_t end = t0 + static_cast<std::int64_t>(options.duration_seconds * 1e9);
+        OpenLoop loop;
         double cpu0 = cpu_seconds();
         auto one = [&](std::uint32_t user, std::int64_t due) -> Task<void> {
             auto conn = Connection::create(executor, tls);
@@ -72,48 +66,22 @@ int run_login(const Common& common, const LoginOptions& options) {
                 co_await conn->login(std::move(o));
                 // The clock stops once the session is up (presence sent): how fast a server
                 // closes is not a login (ejabberd 23.01 waits 100 ms before its closing tag).
-                latency.record(static_cast<std::uint64_t>((now_ns() - due) / 1000));
-                ++completed;
+                loop.succeeded(due);
                 co_await conn->close();
             } catch (const std::exception& e) {
-                if (failed++ == 0) first_error = e.what();
+                loop.failed_with(e);
             }
-            --in_flight;
+            loop.finished();
         };
-        std::int64_t k = 0;
-        std::int64_t last_progress = t0;
-        while (true) {
-            std::int64_t now = now_ns();
-            for (; t0 + k * interval <= now && t0 + k * interval < end; ++k) {
-                if (in_flight >= common.concurrency) {
-                    ++skipped;  // the server is too slow for this rate: reported, not hidden
-                    continue;
-                }
-                ++in_flight;
-                ++started;
-                auto user = static_cast<std::uint32_t>(k % options.users) + 1;
-                asio::co_spawn(executor, one(user, t0 + k * interval), asio::detached);
-            }
-            if (!common.quiet && now - last_progress >= 1'000'000'000) {
-                last_progress = now;
-                std::fprintf(stderr, "\rlogins: %llu done, %u in flight, %llu failed   ",
-                             static_cast<unsigned long long>(completed), in_flight, static_cast<unsigned long long>(failed));
-            }
-            if (now >= end && in_flight == 0) break;
-            if (now >= end + 30'000'000'000LL) break;  // stragglers after 30 s: give up
-            co_await sleep_for(std::chrono::milliseconds(1));
-        }
-        double seconds = static_cast<double>(now_ns() - t0) / 1e9;
-        if (!common.quiet) std::fprintf(stderr, "\n");
-        print_result("logins", std::to_string(completed));
-        print_result("failed", std::to_string(failed));
-        if (failed) print_result("first_error", first_error);
-        print_result("skipped_over_concurrency", std::to_string(skipped));
-        print_result("logins_per_second", fmt::format("{:.1f}", static_cast<double>(completed) / seconds));
-        print_result("latency_p50_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.5)) / 1000));
-        print_result("latency_p99_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.99)) / 1000));
+        co_await run_open_loop(common, options.rate, options.duration_seconds, "logins", loop,
+                               [&](std::int64_t slot, std::int64_t due) {
+                                   auto user = static_cast<std::uint32_t>(slot % options.users) + 1;
+                                   asio::co_spawn(executor, one(user, due), asio::detached);
+                                   return true;
+                               });
+        loop.print("skipped_over_concurrency");
         print_result("generator_cpu_seconds", fmt::format("{:.2f}", cpu_seconds() - cpu0));
-        co_return failed == 0 ? 0 : 1;
+        co_return loop.failed == 0 ? 0 : 1;
     };
     return run(io, scenario());
 }

@@ -7,7 +7,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
+
+#include <fmt/format.h>
 
 namespace starling::bench::support {
 
@@ -87,6 +90,60 @@ Task<void> close_all(const std::vector<std::shared_ptr<Connection>>& sessions) {
     };
     for (const auto& c : sessions) asio::co_spawn(executor, close_one(c), asio::detached);
     co_await closed.wait();
+}
+
+void OpenLoop::succeeded(std::int64_t due_ns) {
+    latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_ns() - due_ns) / 1000));
+    ++completed;
+}
+
+void OpenLoop::failed_with(const std::exception& e) {
+    if (failed++ == 0) first_error = e.what();
+}
+
+void OpenLoop::print(const char* skipped_key) const {
+    print_result("logins", std::to_string(completed));
+    print_result("failed", std::to_string(failed));
+    if (failed) print_result("first_error", first_error);
+    print_result(skipped_key, std::to_string(skipped));
+    print_result("logins_per_second", fmt::format("{:.1f}", static_cast<double>(completed) / seconds));
+    print_result("latency_p50_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.5)) / 1000));
+    print_result("latency_p99_ms", fmt::format("{:.2f}", static_cast<double>(latency.percentile(0.99)) / 1000));
+}
+
+Task<void> run_open_loop(const Common& common, double rate, double duration_seconds, const char* what, OpenLoop& loop,
+                         const std::function<bool(std::int64_t slot, std::int64_t due_ns)>& start) {
+    const auto interval = static_cast<std::int64_t>(1e9 / rate);
+    const std::int64_t t0 = now_ns() + 10'000'000;
+    const std::int64_t end = t0 + static_cast<std::int64_t>(duration_seconds * 1e9);
+    std::int64_t slot = 0, last_progress = t0;
+    while (true) {
+        std::int64_t now = now_ns();
+        for (; t0 + slot * interval <= now && t0 + slot * interval < end; ++slot) {
+            // Refused slots mean the server is too slow for this rate: reported, not hidden.
+            if (loop.in_flight >= common.concurrency || !start(slot, t0 + slot * interval)) {
+                ++loop.skipped;
+                continue;
+            }
+            ++loop.in_flight;
+        }
+        if (!common.quiet && now - last_progress >= 1'000'000'000) {
+            last_progress = now;
+            std::fprintf(stderr, "\r%s: %llu done, %u in flight, %llu failed   ", what,
+                         static_cast<unsigned long long>(loop.completed), loop.in_flight,
+                         static_cast<unsigned long long>(loop.failed));
+        }
+        if (now >= end && loop.in_flight == 0) break;
+        if (now >= end + 30'000'000'000LL) {  // stragglers after 30 s: given up, and failed
+            loop.gave_up = true;
+            loop.failed += loop.in_flight;
+            if (loop.first_error.empty()) loop.first_error = "no answer within 30 s";
+            break;
+        }
+        co_await sleep_for(std::chrono::milliseconds(1));
+    }
+    loop.seconds = static_cast<double>(now_ns() - t0) / 1e9;
+    if (!common.quiet) std::fprintf(stderr, "\n");
 }
 
 int run(asio::io_context& io, Task<int> scenario) {

@@ -6,11 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "apps/starling-bench/histogram.hpp"
 #include "apps/starling-bench/scenarios.hpp"
 
 namespace starling::bench::support {
@@ -54,6 +57,30 @@ Task<void> drain(std::shared_ptr<client::Connection> conn);
 // Closes every session at once (a server that lingers before closing, as ejabberd does
 // for 100 ms, would otherwise cost a second per ten sessions).
 Task<void> close_all(const std::vector<std::shared_ptr<client::Connection>>& sessions);
+
+// Open-loop logins: slot k is due at t0 + k/rate until `duration_seconds` have passed, and is
+// started on time whatever happened to earlier ones, so a slow server shows as latency and
+// skipped slots instead of slowing the schedule down (no coordinated omission).
+struct OpenLoop {
+    Histogram latency;  // µs from each login's due time to its success
+    std::uint64_t completed = 0, failed = 0, skipped = 0;
+    std::uint32_t in_flight = 0;
+    std::string first_error;
+    bool gave_up = false;  // some were still running 30 s after the end
+    double seconds = 0;
+
+    // What each started login reports, once.
+    void succeeded(std::int64_t due_ns);
+    void failed_with(const std::exception& e);
+    void finished() { --in_flight; }
+    // logins, failed, first_error, <skipped_key>, logins_per_second, latency_p50_ms, _p99_ms.
+    void print(const char* skipped_key) const;
+};
+// `start(slot, due_ns)` spawns that slot's login, which ends with finished(); it returns
+// false when the slot cannot start now (counted as skipped, as are slots over
+// common.concurrency). A progress line naming `what` goes to stderr once a second.
+Task<void> run_open_loop(const Common& common, double rate, double duration_seconds, const char* what, OpenLoop& loop,
+                         const std::function<bool(std::int64_t slot, std::int64_t due_ns)>& start);
 
 // Runs the scenario on `io` and returns its status (1 if it threw, said on stderr).
 int run(boost::asio::io_context& io, Task<int> scenario);

@@ -25,8 +25,11 @@ std::optional<SubscriptionType> type_of(std::string_view t) {
     return std::nullopt;
 }
 
+// 'from' or 'both': the contact gets the user's presence.
+bool sees_presence(const RosterItem& i) { return i.subscription == "from" || i.subscription == "both"; }
+
 SubscriptionState state_of(const RosterItem& i) {
-    return {i.subscription == "to" || i.subscription == "both", i.subscription == "from" || i.subscription == "both",
+    return {i.subscription == "to" || i.subscription == "both", sees_presence(i),
             i.ask, i.pending_in, i.approved};
 }
 
@@ -111,7 +114,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
     const xmpp::BareJid account = from.bare();
     bool available = stanza.type().empty();
     // The subscriber list of an account going offline goes with it, after this broadcast.
-    std::optional<Subscribers> leaving;
+    std::shared_ptr<const std::vector<xmpp::Jid>> subscribers;
     if (available) {
         last_presence_[account][std::string(from.resource())] = stanza.element();
     } else if (auto it = last_presence_.find(account); it != last_presence_.end()) {
@@ -119,7 +122,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         if (it->second.empty()) {
             last_presence_.erase(it);
             if (auto s = subscribers_.find(account); s != subscribers_.end()) {
-                leaving = std::move(s->second);
+                subscribers = std::move(s->second.jids);
                 subscribers_.erase(s);
             }
         }
@@ -138,12 +141,10 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
 
     // §4.2.2, §4.4.2, §4.5.2: to every contact subscribed to the user's presence, and to
     // the user's own available resources. Nobody else learns anything (§3: no leaks).
-    std::vector<xmpp::Jid> subscribers;
+    // The initial broadcast reads the roster anyway: it probes and repeats pending requests.
     std::vector<RosterItem> items, pending;
-    const Subscribers* cached = leaving ? &*leaving : cached_subscribers(account);
-    if (cached && cached->known && !initial) {
-        subscribers = cached->jids;
-    } else {
+    if (const Subscribers* known = cached_subscribers(account); !subscribers && known) subscribers = known->jids;
+    if (!subscribers || initial) {
         std::uint64_t generation = available ? subscribers_generation(account) : 0;
         std::string user{account.local()};
         auto load = [user](storage::Database& db) {
@@ -153,12 +154,14 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         auto loaded = co_await ctx_.storage().run(std::move(load));
         items = std::move(loaded.first);
         pending = std::move(loaded.second);
-        if (available) keep_subscribers(account, generation, items);
+        auto jids = std::make_shared<std::vector<xmpp::Jid>>();
         for (const auto& item : items)
-            if (item.subscription == "from" || item.subscription == "both")
-                if (auto to = xmpp::Jid::parse(item.jid)) subscribers.push_back(std::move(*to));
+            if (sees_presence(item))
+                if (auto to = xmpp::Jid::parse(item.jid)) jids->push_back(std::move(*to));
+        subscribers = jids;
+        if (available) keep_subscribers(account, generation, std::move(jids));
     }
-    for (const auto& to : subscribers) {
+    for (const auto& to : *subscribers) {
         Stanza copy = stanza;
         copy.set_to(to);
         ctx_.send(std::move(copy));
@@ -191,7 +194,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
 
 const RosterModule::Subscribers* RosterModule::cached_subscribers(const xmpp::BareJid& account) const {
     auto it = subscribers_.find(account);
-    return it != subscribers_.end() && it->second.known ? &it->second : nullptr;
+    return it != subscribers_.end() && it->second.jids ? &it->second : nullptr;
 }
 
 std::uint64_t RosterModule::subscribers_generation(const xmpp::BareJid& account) {
@@ -201,21 +204,14 @@ std::uint64_t RosterModule::subscribers_generation(const xmpp::BareJid& account)
 }
 
 void RosterModule::keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation,
-                                    const std::vector<RosterItem>& items) {
+                                    std::shared_ptr<const std::vector<xmpp::Jid>> jids) {
     auto it = subscribers_.find(account);
     // Gone offline meanwhile, or the roster changed after this read began.
     if (it == subscribers_.end() || it->second.generation != generation || !last_presence_.contains(account)) return;
     Subscribers& entry = it->second;
     entry.bare_jids.clear();
-    entry.jids.clear();
-    for (const auto& item : items) {
-        if (item.subscription != "from" && item.subscription != "both") continue;
-        auto jid = xmpp::Jid::parse(item.jid);
-        if (!jid) continue;
-        entry.bare_jids.insert(item.jid);
-        entry.jids.push_back(std::move(*jid));
-    }
-    entry.known = true;
+    for (const auto& jid : *jids) entry.bare_jids.insert(jid.str());
+    entry.jids = std::move(jids);
 }
 
 void RosterModule::subscribers_changed(const xmpp::BareJid& account) {
@@ -344,7 +340,7 @@ Task<void> RosterModule::answer_probe(Stanza probe) {
     } else {
         auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
         auto item = co_await ctx_.storage().run(std::move(lookup));
-        if (!item || (item->subscription != "from" && item->subscription != "both")) co_return;
+        if (!item || !sees_presence(*item)) co_return;
     }
     auto available = available_of(account);
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
@@ -375,7 +371,7 @@ Task<std::vector<xmpp::Jid>> RosterModule::subscribers_matching(const xmpp::Bare
     auto items = co_await ctx_.storage().run(std::move(load));
     std::vector<xmpp::Jid> out;
     for (const auto& item : items) {
-        if (item.subscription != "from" && item.subscription != "both") continue;
+        if (!sees_presence(item)) continue;
         if (auto contact = xmpp::Jid::parse(item.jid); contact && which.matches(*contact)) out.push_back(*contact);
     }
     co_return out;
@@ -429,7 +425,7 @@ Task<void> RosterModule::deliver_if_sharing(Stanza iq) {
     } else {
         auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
         auto item = co_await ctx_.storage().run(std::move(lookup));
-        sharing = item && (item->subscription == "from" || item->subscription == "both");
+        sharing = item && sees_presence(*item);
     }
     if (!sharing) {
         ctx_.route_again(iq.error_reply({xmpp::StanzaErrorCondition::service_unavailable}));
@@ -452,7 +448,7 @@ Task<void> RosterModule::subscriptions_end(xmpp::BareJid account) {
     for (const auto& item : items) {
         auto contact = xmpp::Jid::parse(item.jid);
         if (!contact) continue;
-        bool from = item.subscription == "from" || item.subscription == "both";
+        bool from = sees_presence(item);
         if (from)
             for (const auto& [resource, element] : available_of(account))
                 ctx_.send(presence("unavailable", resource, *contact));

@@ -6,6 +6,7 @@
 // and each read-modify-write of an item happens inside one call there, so two stanzas for
 // one account can never interleave their updates.
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -55,7 +56,8 @@ private:
     static std::vector<RosterItem> initial_pending(RosterStore& roster, const std::string& user);
     struct Subscribers;
     const Subscribers* cached_subscribers(const xmpp::BareJid& account) const;
-    void keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation, const std::vector<RosterItem>& items);
+    void keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation,
+                          std::shared_ptr<const std::vector<xmpp::Jid>> jids);
     std::uint64_t subscribers_generation(const xmpp::BareJid& account);
     void subscribers_changed(const xmpp::BareJid& account);
 
@@ -74,9 +76,10 @@ private:
     // generation on, so a read that began before the write cannot bring the old list back.
     struct Subscribers {
         std::uint64_t generation = 0;
-        bool known = false;
-        std::unordered_set<std::string> bare_jids;
-        std::vector<xmpp::Jid> jids;
+        // Null until read. Shared, so a broadcast can go on sending to the list it took even
+        // if a roster write replaces the entry meanwhile.
+        std::shared_ptr<const std::vector<xmpp::Jid>> jids;
+        std::unordered_set<std::string> bare_jids;  // the same, for lookups
     };
     std::unordered_map<xmpp::BareJid, Subscribers> subscribers_;
     std::uint64_t next_generation_ = 0;
