@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything Starling needs to build, run and test, from Debian 12's packages.
+# Installs everything Starling needs to build, run and test, from Debian 12's packages, and
+# brings each one to the version apt offers: an image can carry older builds than its
+# archive (Debian 12 images ship libexpat1-dev 2.5.0-1+deb12u1, older than the security
+# updates), and "installed" is not "new enough". `apt-get install` of an installed package
+# upgrades it to the candidate, so every package is always named.
 set -euo pipefail
 packages=(
   # build
@@ -9,17 +13,38 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-slixmpp python3-aioxmpp python3-pytest python3-openssl openssl
+  python3-slixmpp python3-aioxmpp python3-nbxmpp python3-pytest python3-openssl openssl
+  go-sendxmpp profanity tmux
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Package lists older than six hours may not know the current security updates.
+lists_fresh() {
+  [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_InRelease' -mmin -360 2>/dev/null | head -1)" ]
+}
+
+# "name installed-version candidate-version" for each package not at its candidate.
+behind() {
+  apt-cache policy "${packages[@]}" 2>/dev/null | awk '
+    /^[^ ]/ { name = $1; sub(":$", "", name) }
+    /Installed:/ { installed = $2 }
+    /Candidate:/ { if (installed != $2) print name, installed, $2 }'
+}
+
+if ! lists_fresh; then
+  echo "install-deps: updating the package lists"
+  $sudo apt-get update -qq
+fi
+todo=$(behind)
+if [ -n "$todo" ]; then
+  echo "install-deps: installing or upgrading (package, installed, candidate):"
+  echo "$todo" | sed 's/^/  /'
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  left=$(behind)
+  if [ -n "$left" ]; then
+    echo "install-deps: still not at the candidate version (held?):" >&2
+    echo "$left" | sed 's/^/  /' >&2
+    exit 1
+  fi
+fi

@@ -1,6 +1,7 @@
 #include "net/tls_session.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -124,14 +125,41 @@ xmpp::sasl::ChannelBindings TlsSession::channel_bindings() const {
     xmpp::sasl::ChannelBindings b;
     if (!handshake_done()) return b;
     b["tls-server-end-point"] = context_.server_end_point();
-    // RFC 9266 §2 / RFC 7627: the exporter is only a secure binding with TLS 1.3 or EMS.
+    // RFC 9266 §2 / RFC 7627: the exporter and tls-unique are only secure bindings with
+    // unique master secrets, so TLS 1.3 or 1.2 with extended master secret (else the triple
+    // handshake attack applies).
     if (SSL_version(ssl_) >= TLS1_3_VERSION || SSL_get_extms_support(ssl_) == 1) {
         unsigned char out[32];
         static constexpr char label[] = "EXPORTER-Channel-Binding";
         if (SSL_export_keying_material(ssl_, out, sizeof out, label, sizeof label - 1, nullptr, 0, 0) == 1)
             b["tls-exporter"] = std::string(reinterpret_cast<char*>(out), sizeof out);
+        if (auto unique = tls_unique(); !unique.empty()) b["tls-unique"] = std::move(unique);
     }
     return b;
+}
+
+// RFC 5929 §3.1: the first Finished message of the handshake, the client's in a full TLS
+// 1.2 handshake and the server's in an abbreviated one (renegotiation is off, so there is
+// only one handshake). RFC 9266 leaves tls-unique undefined for TLS 1.3, but clients built
+// on OpenSSL's SSL_get_finished (CPython's ssl, so slixmpp before 1.8.5) still send it
+// there, computed by the same rule; it is just as unique to the connection, since TLS 1.3's
+// Finished covers the whole transcript. Accepting it lets those clients bind instead of
+// falling back to PLAIN; it is not advertised on TLS 1.3 (advertised_binding_types()).
+std::string TlsSession::tls_unique() const {
+    unsigned char finished[EVP_MAX_MD_SIZE];
+    bool server_first = SSL_session_reused(ssl_) == 1;
+    std::size_t n = server_first ? SSL_get_finished(ssl_, finished, sizeof finished)
+                                 : SSL_get_peer_finished(ssl_, finished, sizeof finished);
+    // A zero-length binding would bind to nothing: never offer one.
+    if (n == 0 || n > sizeof finished) return {};
+    return std::string(reinterpret_cast<char*>(finished), n);
+}
+
+std::vector<std::string> TlsSession::advertised_binding_types() const {
+    std::vector<std::string> types;
+    for (auto& [type, data] : channel_bindings())
+        if (type != "tls-unique" || SSL_version(ssl_) < TLS1_3_VERSION) types.push_back(type);
+    return types;
 }
 
 }  // namespace starling::net

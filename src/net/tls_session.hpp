@@ -8,6 +8,7 @@
 // byte transport. Owned by one connection, on that connection's shard.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xmpp/sasl/scram.hpp"
 
@@ -39,13 +40,16 @@ public:
     std::string error() const { return error_; }
     std::string protocol() const;  // "TLSv1.3"
     std::string cipher() const;
-    // RFC 9266 tls-exporter (TLS 1.3, or 1.2 with extended master secret) and RFC 5929
-    // tls-server-end-point, ready for SCRAM -PLUS.
+    // RFC 5929 tls-server-end-point, and with TLS 1.3 or 1.2 with extended master secret
+    // RFC 9266 tls-exporter and RFC 5929 tls-unique: what SCRAM -PLUS may bind to.
     xmpp::sasl::ChannelBindings channel_bindings() const;
+    // The types to name in XEP-0440's <sasl-channel-binding/>: all but tls-unique on TLS 1.3.
+    std::vector<std::string> advertised_binding_types() const;
 
 private:
     struct Bio;
     Status drain(std::string& plaintext);
+    std::string tls_unique() const;
     ssl_st* ssl_ = nullptr;
     std::string& output_;
     std::string_view input_;

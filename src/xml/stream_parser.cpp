@@ -15,7 +15,7 @@ namespace {
 
 constexpr char separator = ' ';  // namespace URIs cannot contain a space
 constexpr std::string_view xml_ns = "http://www.w3.org/XML/1998/namespace";
-// An unfinished token this short is cheap to re-scan on every read; see may_complete_token().
+// An unfinished token this short is cheap to re-scan on every read; see token_outlook().
 constexpr long long short_token_bytes = 32;
 
 struct QName {
@@ -189,6 +189,9 @@ void StreamParser::make_expat() {
     XML_SetEntityDeclHandler(p, &Callbacks::entity_decl);
     XML_SetXmlDeclHandler(p, &Callbacks::xml_decl);
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+#if STARLING_EXPAT_HAS_REPARSE_DEFERRAL
+    XML_SetReparseDeferralEnabled(p, XML_FALSE);  // the parser defers by itself: token_outlook()
+#endif
 }
 
 void StreamParser::create() {
@@ -285,14 +288,24 @@ std::optional<StreamEvent> StreamParser::next() {
             suspended_ = false;
             status = XML_ResumeParser(expat_->p);
         } else if (!queued_.empty()) {
-            // expat is done with pending_ (it copies an unfinished token into its own buffer).
-            pending_.swap(queued_);
             unparsed_.erase(0, static_cast<std::size_t>(boundary_ - unparsed_base_));
             unparsed_base_ = boundary_;
-            if (!may_complete_token()) {
+            TokenOutlook outlook = token_outlook();
+            if (outlook == TokenOutlook::restricted) {
                 failed_ = true;
                 return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::restricted_xml};
             }
+            if (outlook == TokenOutlook::unfinished) {
+                // Held back, not parsed: the bytes still count against the limit.
+                if (static_cast<std::size_t>(pending_base_ + static_cast<long long>(queued_.size()) - boundary_) >
+                    current_limit()) {
+                    failed_ = true;
+                    return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::too_large};
+                }
+                return std::nullopt;
+            }
+            // expat is done with pending_ (it copies an unfinished token into its own buffer).
+            pending_.swap(queued_);
             status = XML_Parse(expat_->p, pending_.data(), static_cast<int>(pending_.size()), XML_FALSE);
         } else {
             return std::nullopt;
@@ -336,24 +349,25 @@ std::optional<StreamEvent> StreamParser::next() {
     return std::nullopt;
 }
 
-// Expat >= 2.6 (and Debian's 2.5.0 backport) re-parses an unfinished token only once the bytes
-// buffered for it have doubled, so that a token fed a byte at a time costs linear time, not
-// quadratic. Left at that, a stanza whose last bytes arrive in a small read stays unreported
-// until more bytes come, and the client may send none. So deferral is switched off for a
-// chunk that may complete the token: always for a short token (cheap to re-scan), and for a
-// long one when a '>' or ';' arrives outside quotes, which ends a tag or a reference or makes
-// it an error. Each byte is scanned here once. Returns false for a comment or processing
-// instruction, refused (RFC 6120 §11.1) before expat sees its end, which could be far away.
-bool StreamParser::may_complete_token() {
+// expat re-scans an unfinished token from its start on every XML_Parse call, so a long token
+// fed a byte at a time would cost quadratic time (CVE-2023-52425). Expat >= 2.6 and Debian's
+// later 2.5.0 backports defer re-parsing until the buffered bytes double, but that also holds
+// back a stanza whose last bytes arrive in a small read, and the client may send no more; and
+// Debian 12's first 2.5.0 has no deferral at all. So the parser defers by itself, the same way
+// on every expat: expat's own deferral is off (make_expat), and while expat holds a long
+// unfinished token, new bytes are only handed over once a '>' or ';' outside quotes arrives,
+// which ends a tag or a reference or makes it an error. Each byte is scanned here once.
+// A short token, or none, is always handed over (cheap to re-scan). 'restricted' is a comment
+// or processing instruction, refused (RFC 6120 §11.1) before expat sees its end, which could
+// be far away.
+StreamParser::TokenOutlook StreamParser::token_outlook() {
     long long end = unparsed_base_ + static_cast<long long>(unparsed_.size());
+    // pending_base_ is the end of what expat has seen; it holds [token_start_, pending_base_).
     bool eager = depth_ == 0 || token_start_ < unparsed_base_ ||
                  pending_base_ - token_start_ <= short_token_bytes;
-    if (eager) {
-        XML_SetReparseDeferralEnabled(expat_->p, XML_FALSE);
-        return true;
-    }
+    if (eager) return TokenOutlook::may_end;
     std::string_view token = std::string_view(unparsed_).substr(static_cast<std::size_t>(token_start_ - unparsed_base_));
-    if (token.starts_with("<?") || token.starts_with("<!--")) return false;
+    if (token.starts_with("<?") || token.starts_with("<!--")) return TokenOutlook::restricted;
     bool may_end = false;
     for (; token_scanned_ < end; ++token_scanned_) {
         char c = unparsed_[static_cast<std::size_t>(token_scanned_ - unparsed_base_)];
@@ -365,8 +379,7 @@ bool StreamParser::may_complete_token() {
             may_end = true;
         }
     }
-    XML_SetReparseDeferralEnabled(expat_->p, may_end ? XML_FALSE : XML_TRUE);
-    return true;
+    return may_end ? TokenOutlook::may_end : TokenOutlook::unfinished;
 }
 
 // Everything after the last event or whitespace between stanzas: the next stream's first

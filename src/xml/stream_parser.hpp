@@ -72,7 +72,8 @@ private:
     void fail(ParseError error);
     void emit(StreamEvent event);
     std::size_t current_limit() const;
-    bool may_complete_token();
+    enum class TokenOutlook { may_end, unfinished, restricted };
+    TokenOutlook token_outlook();
 
     ParserLimits limits_;
     struct ExpatParser;
@@ -83,7 +84,7 @@ private:
     long long pending_base_ = 0;    // expat byte index of pending_[0]
     long long unparsed_base_ = 0;   // expat byte index of unparsed_[0]
     long long token_start_ = 0;     // expat byte index where its unfinished token starts
-    long long token_scanned_ = 0;   // may_complete_token() has looked at bytes before this
+    long long token_scanned_ = 0;   // token_outlook() has looked at bytes before this
     char token_quote_ = 0;          // the quote open at token_scanned_, 0 if none
     bool suspended_ = false;        // expat stopped after an event, mid-buffer
     bool failed_ = false;

@@ -26,18 +26,35 @@ class Server:
     """One starling process. `extra` is TOML appended to the generated config; sections
     it names must not be in the base config (use the keyword arguments for those)."""
 
-    def __init__(self, root: Path, shards=2, c2s="", limits="", sasl="", extra=""):
+    def __init__(self, root: Path, shards=2, c2s="", limits="", sasl="", extra="", defaults=False):
         self.root = root
         self.port = free_port()
         self.tls_port = free_port()
         self.domain = "localhost"
         self.config = root / "starling.toml"
+        self.log_path = root / "starling.log"
+        self.process = None
+        if defaults:
+            # The server as a user runs it with no configuration: only where it keeps its
+            # data and which loopback ports it listens on differ (tests run side by side).
+            assert not (c2s or limits or sasl or extra) and shards == 2, "defaults means no settings"
+            self.config.write_text(
+                f"""
+[server]
+data_dir = "{root / 'data'}"
+
+[c2s]
+interfaces = ["127.0.0.1"]
+port = {self.port}
+direct_tls_port = {self.tls_port}
+"""
+            )
+            return
         if "max_preauth_per_ip" not in limits:
             # Many tests share one server, and the raw streams they leave unauthenticated hold
             # a slot until the server notices them gone: the default 100 was reached now and
             # then. The tests of that limit set it themselves.
             limits = "max_preauth_per_ip = 1000\n" + limits
-        self.log_path = root / "starling.log"
         self.config.write_text(
             f"""
 [server]
@@ -60,7 +77,6 @@ direct_tls_port = {self.tls_port}
 {extra}
 """
         )
-        self.process = None
 
     def cli(self, *args, input=None, check=False):
         return subprocess.run(
@@ -151,3 +167,16 @@ def server(tmp_path_factory):
     yield s
     s.stop()
     assert "free(): invalid" not in s.log()
+
+
+@pytest.fixture(scope="module")
+def default_server(tmp_path_factory):
+    """A shared server at its defaults (no settings but data folder and loopback ports),
+    with accounts alice, bob and carol (password PASSWORD): what real clients at their own
+    defaults are tested against."""
+    s = Server(tmp_path_factory.mktemp("starling-defaults"), defaults=True)
+    for name in ("alice", "bob", "carol"):
+        s.add_user(name)
+    s.start()
+    yield s
+    s.stop()

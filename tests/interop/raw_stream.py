@@ -299,8 +299,10 @@ class RawStream:
     rcvbuf: SO_RCVBUF set before connecting (a small one makes a non-reading client's
     backlog pile up on the server quickly)."""
 
-    def __init__(self, port, *, direct_tls=False, timeout=DEFAULT_TIMEOUT, rcvbuf=None, host="127.0.0.1"):
+    def __init__(self, port, *, direct_tls=False, timeout=DEFAULT_TIMEOUT, rcvbuf=None, host="127.0.0.1",
+                 max_tls=None):
         self.timeout = timeout
+        self.max_tls = max_tls  # e.g. SSL.TLS1_2_VERSION; None: the newest both sides speak
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -471,6 +473,8 @@ class RawStream:
         ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
         ctx.set_verify(SSL.VERIFY_NONE, lambda *a: True)
         ctx.set_mode(1 | 2)  # SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+        if self.max_tls is not None:
+            ctx.set_max_proto_version(self.max_tls)
         self.tls = SSL.Connection(ctx, self.sock)
         self.tls.set_tlsext_host_name(b"localhost")
         self.tls.set_connect_state()
@@ -487,7 +491,11 @@ class RawStream:
 
     def channel_binding(self, cb_type):
         """Channel-binding data of this connection: tls-server-end-point (RFC 5929 §4.1, the
-        certificate's signature hash, SHA-256 for MD5/SHA-1) or tls-exporter (RFC 9266)."""
+        certificate's signature hash, SHA-256 for MD5/SHA-1), tls-exporter (RFC 9266) or
+        tls-unique (RFC 5929 §3: the first Finished message, the client's own in a full
+        handshake; on TLS 1.3 what OpenSSL-based clients such as CPython's ssl send)."""
+        if cb_type == "tls-unique":
+            return self.tls.get_finished()
         if cb_type == "tls-exporter":
             return self.tls.export_keying_material(b"EXPORTER-Channel-Binding", 32, None)
         if cb_type == "tls-server-end-point":

@@ -68,6 +68,17 @@ def pair(make_server):
     return server
 
 
+@pytest.fixture
+def strict_pair(make_server):
+    """As pair, with the roster module refusing iqs to a full JID from someone sharing no
+    presence (RFC 6121 §8.5.3.1's SHOULD NOT; off by default)."""
+    server = make_server(extra="[modules.roster]\niq_needs_shared_presence = true\n")
+    for name in ("alice", "bob", "eve"):
+        server.add_user(name)
+    server.start()
+    return server
+
+
 def subscribe_both_ways(server, alice, bob):
     alice.send("<presence type='subscribe' to='bob@localhost'/>")
     presence_from(bob, "alice@localhost", "subscribe")
@@ -235,9 +246,10 @@ def test_a_removal_is_not_lost_to_versioning_when_the_contact_asks_again(pair):
     assert (item.get("jid"), item.get("subscription")) == ("bob@localhost", "remove")
 
 
-def test_iq_to_a_full_jid_reaches_a_contact_subscribed_to_the_users_presence(pair):
+def test_iq_to_a_full_jid_reaches_a_contact_subscribed_to_the_users_presence(strict_pair):
     """RFC 6121 §8.5.3.1: a 'from' (or 'both') subscription is presence shared, so the
-    contact's request reaches the resource; a stranger's does not."""
+    contact's request reaches the resource; where configured, a stranger's does not."""
+    pair = strict_pair
     alice, alice_jid = online(pair, "alice")
     bob, bob_jid = online(pair, "bob")
     eve, _ = online(pair, "eve")
@@ -251,9 +263,10 @@ def test_iq_to_a_full_jid_reaches_a_contact_subscribed_to_the_users_presence(pai
     assert reply.get("type") == "error" and reply.find(f".//{{{NS_STANZAS}}}service-unavailable") is not None
 
 
-def test_revoking_a_subscription_is_seen_by_the_next_probe_and_iq(pair):
+def test_revoking_a_subscription_is_seen_by_the_next_probe_and_iq(strict_pair):
     """The server keeps an online user's subscriber list to answer probes and §8.5.3.1
     checks without a store read: a revocation must reach that list at once."""
+    pair = strict_pair
     alice, alice_jid = online(pair, "alice")
     bob, _ = online(pair, "bob")
     subscribe_both_ways(pair, alice, bob)

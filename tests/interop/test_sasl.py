@@ -6,11 +6,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import PASSWORD, Server
+from OpenSSL import SSL
+
 from raw_stream import NS_BIND, NS_SASL, NS_TLS, RawStream, is_result, q
 
 SCRAM = ["SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 PLUS = [m + "-PLUS" for m in SCRAM]
-CB_TYPES = ["tls-exporter", "tls-server-end-point"]
+CB_TYPES = ["tls-exporter", "tls-server-end-point"]  # advertised on TLS 1.3 (XEP-0440)
+# Accepted: tls-unique too, unadvertised on TLS 1.3 (see test_tls_unique_* below).
+ACCEPTED_CB_TYPES = CB_TYPES + ["tls-unique"]
 TRANSPORTS = ["starttls", "direct_tls"]
 
 
@@ -103,7 +107,7 @@ def test_after_tls_all_mechanisms_and_both_channel_bindings_are_offered(sasl_ser
 
 # -- a full login with each mechanism ----------------------------------------------------------
 
-LOGINS = [(m, None) for m in SCRAM] + [(m, cb) for m in PLUS for cb in CB_TYPES] + [("PLAIN", None)]
+LOGINS = [(m, None) for m in SCRAM] + [(m, cb) for m in PLUS for cb in ACCEPTED_CB_TYPES] + [("PLAIN", None)]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -156,16 +160,19 @@ def test_authzid_equal_to_own_bare_jid_is_accepted(sasl_server):
 
 # -- channel binding failures ----------------------------------------------------------------
 
-@pytest.mark.parametrize("cb_type", CB_TYPES)
-@pytest.mark.parametrize("wrong", ["flipped_bit", "other_type_data"])
+@pytest.mark.parametrize("cb_type", ACCEPTED_CB_TYPES)
+@pytest.mark.parametrize("wrong", ["flipped_bit", "other_type_data", "server_finished"])
 def test_plus_with_wrong_channel_binding_data_is_not_authorized(sasl_server, cb_type, wrong):
     s = secure_stream(sasl_server, "starttls")
     good = s.channel_binding(cb_type)
     if wrong == "flipped_bit":
         data = bytes([good[0] ^ 1]) + good[1:]
-    else:
-        data = s.channel_binding(CB_TYPES[1 - CB_TYPES.index(cb_type)])
-        assert data != good
+    elif wrong == "other_type_data":
+        others = [t for t in ACCEPTED_CB_TYPES if t != cb_type]
+        data = s.channel_binding(others[0])
+    else:  # the other side's Finished: the wrong one of the two for tls-unique
+        data = s.tls.get_peer_finished()
+    assert data != good
     kind, condition, _ = s.auth_scram("SCRAM-SHA-256-PLUS", "alice", PASSWORD, cb_type=cb_type, cb_data=data)
     assert (kind, condition) == ("failure", "not-authorized"), log_tail(sasl_server)
     s.close()
@@ -192,11 +199,44 @@ def test_y_flag_while_plus_is_offered_fails_as_downgrade(sasl_server, mechanism)
 
 
 @pytest.mark.parametrize("mechanism", PLUS)
-def test_tls_unique_channel_binding_is_refused(sasl_server, mechanism):
+def test_tls_unique_with_made_up_data_is_refused(sasl_server, mechanism):
     s = secure_stream(sasl_server, "starttls")
     kind, detail, _ = s.auth_scram(mechanism, "alice", PASSWORD, gs2_flag="p=tls-unique", cb_data=b"\0" * 12)
-    assert kind == "failure", detail
+    assert (kind, detail) == ("failure", "not-authorized")
     s.close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_tls_unique_on_tls13_is_accepted_as_openssl_clients_compute_it_but_not_advertised(sasl_server, transport):
+    """RFC 9266 leaves tls-unique undefined for TLS 1.3, so it is not advertised there; but
+    slixmpp before 1.8.5 (CPython's ssl knows no other type) sends SCRAM-*-PLUS with
+    p=tls-unique on TLS 1.3, its own Finished as the data, and must not be pushed to PLAIN."""
+    s = secure_stream(sasl_server, transport)
+    assert s.tls_version() == "TLSv1.3"
+    assert "tls-unique" not in s.channel_binding_types()
+    kind, verified, _ = s.auth_scram("SCRAM-SHA-512-PLUS", "alice", PASSWORD, cb_type="tls-unique")
+    assert (kind, verified) == ("success", True), log_tail(sasl_server)
+    bind_and_ping(s)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_on_tls12_with_extended_master_secret_all_three_types_are_advertised_and_work(sasl_server, transport):
+    """RFC 5929: tls-unique is TLS 1.2's default binding; with the extended master secret
+    (RFC 7627, on by default in OpenSSL 3) the triple handshake attack does not apply."""
+    for cb_type in ACCEPTED_CB_TYPES:
+        if transport == "direct_tls":
+            s = RawStream(sasl_server.tls_port, direct_tls=True, max_tls=SSL.TLS1_2_VERSION)
+            s.open()
+        else:
+            s = RawStream(sasl_server.port, max_tls=SSL.TLS1_2_VERSION)
+            s.open()
+            s.starttls()
+        assert s.tls_version() == "TLSv1.2"
+        assert sorted(s.channel_binding_types()) == sorted(ACCEPTED_CB_TYPES), ET.tostring(s.features)
+        kind, verified, _ = s.auth_scram("SCRAM-SHA-256-PLUS", "alice", PASSWORD, cb_type=cb_type)
+        assert (kind, verified) == ("success", True), f"{cb_type}\n{log_tail(sasl_server)}"
+        bind_and_ping(s)
+        s.close()
 
 
 def test_protocol_failures_do_not_count_toward_the_failure_limit(sasl_server):

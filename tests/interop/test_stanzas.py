@@ -257,12 +257,39 @@ def test_iq_to_another_users_full_jid_is_routed_and_the_reply_routed_back(server
     run(body())
 
 
-def test_iq_to_a_full_jid_from_someone_sharing_no_presence_gets_service_unavailable(server):
-    """RFC 6121 §8.5.3.1: otherwise a stranger could tell which resources are online by
-    asking them; the answer is the same as for a resource that is not there."""
+@pytest.mark.parametrize("payload", [
+    "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+    "<query xmlns='jabber:iq:version'/>",
+], ids=["disco_info", "version"])
+def test_iq_to_a_full_jid_from_someone_sharing_no_presence_is_delivered(server, payload):
+    """RFC 6121 §8.5.3.1 lets a server refuse it (SHOULD NOT deliver), but clients query the
+    disco and version of a resource before any subscription, and Jingle runs between
+    non-contacts; Prosody and ejabberd deliver it, and so does Starling by default."""
     async def body():
         carol = await login(server, "carol", resource="stranger")
-        bob = await login(server, "bob", resource="private")
+        bob = await login(server, "bob", resource="open")
+        mark = len(bob.received)
+        reply = await carol.query("get", bob.boundjid.full, payload)
+        # bob's own slixmpp answers (disco#info plugin, or feature-not-implemented for version).
+        assert reply["from"] == bob.boundjid.full, str(reply)
+        assert error_condition(reply) != "service-unavailable", str(reply)
+        got = [st for st in bob.received[mark:] if st.name == "iq" and st["from"] == carol.boundjid.full]
+        assert len(got) == 1, [str(st) for st in bob.received[mark:]]
+
+    run(body())
+
+
+def test_iq_to_a_full_jid_from_someone_sharing_no_presence_is_refused_when_configured(make_server):
+    """[modules.roster] iq_needs_shared_presence follows §8.5.3.1's SHOULD NOT: the answer is
+    the same as for a resource that is not there, so a stranger cannot tell who is online."""
+    s = make_server(extra="[modules.roster]\niq_needs_shared_presence = true\n")
+    for name in ("bob", "carol"):
+        s.add_user(name)
+    s.start()
+
+    async def body():
+        carol = await login(s, "carol", resource="stranger")
+        bob = await login(s, "bob", resource="private")
         mark = len(bob.received)
         token = uid()
         reply = await carol.query("get", bob.boundjid.full, f"<echo xmlns='{TEST_NS}'>{token}</echo>")
@@ -270,8 +297,13 @@ def test_iq_to_a_full_jid_from_someone_sharing_no_presence_gets_service_unavaila
         # bob's slixmpp would have answered feature-not-implemented had it seen the request.
         assert reply.xml.find("{urn:ietf:params:xml:ns:xmpp-stanzas}feature-not-implemented") is None
         await bob.sync()
-        assert not [s for s in bob.received[mark:] if s.name == "iq" and s["from"] == carol.boundjid.full]
-        # A result or error to a full JID is always delivered (§8.5.3.1): bob can answer.
+        assert not [st for st in bob.received[mark:] if st.name == "iq" and st["from"] == carol.boundjid.full]
+        # Directed presence is presence shared: now her request reaches him.
+        bob.send_presence(pto=carol.boundjid.full)
+        await carol.wait_for(lambda st: st.name == "presence" and st["from"] == bob.boundjid.full, "bob's presence")
+        reply = await carol.query("get", bob.boundjid.full, f"<echo xmlns='{TEST_NS}'>{token}</echo>")
+        assert reply["from"] == bob.boundjid.full and error_condition(reply) != "service-unavailable", str(reply)
+        assert [st for st in bob.received[mark:] if st.name == "iq" and st["from"] == carol.boundjid.full]
 
     run(body())
 

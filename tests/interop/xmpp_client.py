@@ -4,31 +4,21 @@ Everything here drives a real `starling` (see conftest.py) with slixmpp 1.8 (Deb
 python3-slixmpp). Timeouts in this file only protect against hangs: no test asserts on
 how long anything took.
 
-Non-PLUS SCRAM with slixmpp
----------------------------
-Starling offers SCRAM-SHA-*-PLUS (channel bindings tls-exporter and tls-server-end-point,
-XEP-0440). slixmpp's SCRAM (slixmpp/util/sasl/mechanisms.py, SCRAM.process_1) picks its
-gs2 channel-binding flag from the 'channel_binding' credential:
+SCRAM and channel binding with slixmpp
+--------------------------------------
+A Client is slixmpp at its defaults unless a test forces a mechanism. At its defaults,
+slixmpp 1.8 picks the strongest mechanism offered, SCRAM-SHA-512-PLUS, and binds with
+'tls-unique', the only type CPython's ssl knows, on TLS 1.3 too (slixmpp/util/sasl/
+mechanisms.py, SCRAM.process_1; the data is ssl_object.get_channel_binding(), the client's
+Finished message). Starling accepts that binding (see src/net/tls_session.cpp).
 
-    gs2_cbind_flag = b'n'
-    if self.credentials['channel_binding']:
-        if self.use_channel_binding:      # a -PLUS mechanism
-            gs2_cbind_flag = b'p=tls-unique'
-        else:                             # plain SCRAM on a TLS connection
-            gs2_cbind_flag = b'y'
-
-The credential comes from feature_mechanisms' sasl_callback, whose default
-(_default_credentials) returns ssl_object.get_channel_binding() ('tls-unique' data) on
-every TLS connection. So on TLS, a forced plain SCRAM-SHA-* sends 'y' ("I could bind, I
-think you cannot"), which a server that advertised -PLUS must refuse as a downgrade
-(RFC 5802 §6). The way out is to give slixmpp no channel-binding credential: we wrap
-sasl_callback so 'channel_binding' is never asked for; sasl.choose() then fills in b''
-for the missing optional credential, and SCRAM sends gs2 flag 'n' ("I do not support
-channel binding"), the honest answer for a client that does not bind. With no mechanism
-forced, the Client also leaves the -PLUS ones out, as they cannot work without a binding.
-Pass channel_binding=True to Client/login to keep slixmpp's default ('y' for plain SCRAM,
-'p=tls-unique' for -PLUS: a type Starling does not offer, tls-unique being undefined for
-TLS 1.3).
+When a test forces a plain SCRAM-SHA-*, slixmpp would send gs2 flag 'y' ("I could bind,
+I think you cannot"), which a server that advertised -PLUS must refuse as a downgrade
+(RFC 5802 §6). So for a forced non-PLUS mechanism the Client gives slixmpp no
+channel-binding credential: we wrap sasl_callback so 'channel_binding' is never asked
+for; sasl.choose() then fills in b'' and SCRAM sends 'n' ("I do not support channel
+binding"), the honest answer for a client that does not bind. Pass channel_binding=True
+to keep slixmpp's 'y' anyway (the downgrade test does).
 """
 import asyncio
 import base64
@@ -93,15 +83,17 @@ def run(coro, timeout: float = TEST_TIMEOUT):
 
 
 class Client(slixmpp.ClientXMPP):
-    """A ClientXMPP that trusts the test server's self-signed certificate, does not claim
-    channel binding unless asked (see the module docstring), and records every element
+    """A ClientXMPP that trusts the test server's self-signed certificate, is slixmpp at its
+    defaults unless a mechanism is forced (see the module docstring), and records every element
     the server sends (stanzas, SASL elements, stream errors) in `received`, in order."""
 
     def __init__(self, jid: str, password: str = PASSWORD, *, mech: Optional[str] = None,
-                 channel_binding: bool = False):
+                 channel_binding: Optional[bool] = None):
         super().__init__(jid, password, sasl_mech=mech)
         self.ssl_context.check_hostname = False
         self.ssl_context.verify_mode = ssl.CERT_NONE
+        if channel_binding is None:  # slixmpp's default, unless a non-PLUS mechanism is forced
+            channel_binding = mech is None or mech.endswith("-PLUS")
         if not channel_binding:
             if mech is None:
                 # Without a binding credential a -PLUS mechanism cannot work: choose
@@ -222,7 +214,8 @@ def error_condition(stanza) -> str:
 
 
 async def attempt_login(server, user: str, *, resource: Optional[str] = "test", password: str = PASSWORD,
-                        direct_tls: bool = False, mech: Optional[str] = None, channel_binding: bool = False,
+                        direct_tls: bool = False, mech: Optional[str] = None,
+                        channel_binding: Optional[bool] = None,
                         timeout: float = HANG_TIMEOUT) -> Client:
     """Connects and logs in; returns the Client with `outcome` resolved (see Client)."""
     jid = f"{user}@{server.domain}" + (f"/{resource}" if resource else "")

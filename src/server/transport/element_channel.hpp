@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/task.hpp"
 #include "xml/element.hpp"
@@ -65,6 +66,8 @@ public:
     virtual void start_tls() = 0;
     virtual bool is_secure() const = 0;
     virtual xmpp::sasl::ChannelBindings channel_bindings() const = 0;
+    // The channel-binding types to advertise (XEP-0440); -PLUS accepts all of the above.
+    virtual std::vector<std::string> advertised_binding_types() const = 0;
     virtual std::string security_description() const = 0;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
 
     virtual const std::string& remote_address() const = 0;

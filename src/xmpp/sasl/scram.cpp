@@ -317,6 +317,7 @@ Result<std::string, SaslCondition> ScramServer::client_final(std::string_view me
     const auto without_proof = message.substr(0, message.size() - parts.back().size() - 1);
     std::string auth_message = client_first_bare_;
     auth_message.append(",").append(server_first_).append(",").append(without_proof);
+    proof_checked_ = true;
     const auto client_signature = hmac(hash_, credentials_.stored_key, auth_message);
     const auto client_key = xor_bytes(*proof, client_signature);
     if (!equal_secret(digest(hash_, client_key), credentials_.stored_key)) return not_authorized;

@@ -37,7 +37,7 @@ ScramCredentials derive_scram_credentials(ScramHash hash, std::string_view passw
                                           std::string_view salt, std::uint32_t iterations);
 
 // Channel-binding data the connection can offer: type name ("tls-exporter",
-// "tls-server-end-point") to the bytes the binding is made of. Empty without TLS.
+// "tls-server-end-point", "tls-unique") to the bytes the binding is made of. Empty without TLS.
 using ChannelBindings = std::map<std::string, std::string, std::less<>>;
 
 // One server-side exchange. Usage: client_first() → look up credentials for the returned
@@ -67,6 +67,9 @@ public:
     // ("v=..."). Errors: malformed_request, not_authorized (wrong proof, nonce mismatch,
     // channel-binding data mismatch).
     Result<std::string, SaslCondition> client_final(std::string_view message);
+    // Whether client_final() got as far as the proof: a failure before it (syntax, channel
+    // binding, nonce) tested no password, so it is no guess to count (RFC 6120 §6.4.5).
+    bool proof_checked() const { return proof_checked_; }
 
     // Deterministic per username, so probing does not tell existing from unknown accounts.
     static ScramCredentials fake_credentials(ScramHash hash, std::string_view username,
@@ -77,6 +80,7 @@ private:
     bool plus_;
     bool plus_offered_;
     ChannelBindings bindings_;
+    bool proof_checked_ = false;
     std::string gs2_header_;
     std::string cb_type_;
     std::string client_first_bare_;

@@ -212,6 +212,20 @@ TEST(Scram, wrong_channel_binding_data_fails_with_not_authorized) {
     EXPECT_EQ(result.error(), SaslCondition::not_authorized);
 }
 
+TEST(Scram, a_wrong_binding_fails_before_the_proof_so_it_tests_no_password) {
+    ScramServer server(ScramHash::sha256, true, true, tls_bindings());
+    ScramClient client(ScramHash::sha256, "user", "pencil", "tls-exporter", end_point_data);
+    ASSERT_FALSE(run_exchange(server, client, pencil()).ok());
+    EXPECT_FALSE(server.proof_checked());
+}
+
+TEST(Scram, a_wrong_password_fails_at_the_proof) {
+    ScramServer server(ScramHash::sha256, true, true, tls_bindings());
+    ScramClient client(ScramHash::sha256, "user", "not pencil", "tls-exporter", exporter_data);
+    ASSERT_FALSE(run_exchange(server, client, pencil()).ok());
+    EXPECT_TRUE(server.proof_checked());
+}
+
 TEST(Scram, binding_data_of_another_type_fails_with_not_authorized) {
     ScramServer server(ScramHash::sha256, true, true, tls_bindings());
     ScramClient client(ScramHash::sha256, "user", "pencil", "tls-server-end-point", exporter_data);

@@ -91,7 +91,8 @@ void RosterModule::register_presence_handlers() {
     // unblocking gives it back.
     ctx_.on<ContactsBlocking>([this](ContactsBlocking& e) { e.work.push_back(presence_ends_for(e.account, e.added)); });
     ctx_.on<ContactsUnblocked>([this](ContactsUnblocked& e) { spawn(presence_resumes_for(e.account, e.removed)); });
-    ctx_.on<StanzaToAccount>([this](StanzaToAccount& e) { return guard_iq(e.stanza); });
+    if (options_.iq_needs_shared_presence)
+        ctx_.on<StanzaToAccount>([this](StanzaToAccount& e) { return guard_iq(e.stanza); });
     ctx_.on<AccountRemoving>([this](AccountRemoving& e) { e.work.push_back(subscriptions_end(e.account)); });
     ctx_.on<InboundSubscription>([this](InboundSubscription& e) {
         spawn(e.stanza.type() == "probe" ? answer_probe(e.stanza) : inbound(e.stanza));
@@ -401,9 +402,13 @@ Task<void> RosterModule::presence_resumes_for(xmpp::BareJid account, xmpp::JidMa
             ctx_.send(Stanza{StanzaKind::presence, *element, resource, contact});
 }
 
-// RFC 6121 §8.5.3.1: a request to one of the user's resources from someone the user shares
-// no presence with (no 'from'/'both' subscription, no directed presence) is answered as if
-// the resource were not there: service-unavailable, so nobody learns who is online.
+// RFC 6121 §8.5.3.1 says a server SHOULD NOT deliver an iq get/set to one of the user's
+// resources from someone the user shares no presence with (no 'from'/'both' subscription,
+// no directed presence), but answer as if the resource were not there, so nobody learns who
+// is online. By default it is delivered, as Prosody and ejabberd do: clients query the disco
+// and version of a contact's resource before any subscription, and Jingle (XEP-0166, file
+// transfer XEP-0234) runs between non-contacts; XEP-0191 blocking still applies either way.
+// iq_needs_shared_presence follows the SHOULD NOT for operators who prefer it.
 Flow RosterModule::guard_iq(Stanza& stanza) {
     if (!stanza.is_iq_request() || !stanza.from() || !stanza.to()->has_resource()) return Flow::next;
     const xmpp::Jid& from = *stanza.from();

@@ -193,7 +193,11 @@ Task<void> RosterModule::set(IqRequest& request) {
 
 const config::ModuleOptionsOf<Options> options{config::OptionSet<Options>{}
     .add("max_items", &Options::max_items, "Items one roster may hold; a set beyond gets resource-constraint")
-    .add("max_name_bytes", &Options::max_name_bytes, "Longest item name or group name, in bytes")};
+    .add("max_name_bytes", &Options::max_name_bytes, "Longest item name or group name, in bytes")
+    .add("iq_needs_shared_presence", &Options::iq_needs_shared_presence,
+         "Answer service-unavailable to an iq get/set for one of a user's resources from someone who "
+         "shares no presence with the user (RFC 6121 §8.5.3.1; hides who is online, but also stops disco, "
+         "version and Jingle between non-contacts)")};
 
 extern const ModuleInfo info{
     .name = "roster",

@@ -23,6 +23,9 @@ namespace starling::roster {
 struct Options {
     std::uint32_t max_items = 5000;
     std::uint32_t max_name_bytes = 1023;
+    // RFC 6121 §8.5.3.1's SHOULD NOT: refuse iq get/set to a full JID from someone the user
+    // shares no presence with. Off by default, as in Prosody and ejabberd (see guard_iq).
+    bool iq_needs_shared_presence = false;
 };
 
 class RosterModule final : public server::Module {

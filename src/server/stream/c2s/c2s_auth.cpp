@@ -220,7 +220,13 @@ Task<void> C2sStream::on_sasl_response(const xml::Element& response) {
     if (!message) co_return co_await sasl_failure(SaslCondition::incorrect_encoding, scram_username_);
     if (scram_username_.empty()) co_return co_await scram_client_first(*message);
     auto final = scram_->client_final(*message);
-    if (!final) co_return co_await sasl_failure(final.error(), scram_username_);
+    if (!final) {
+        // A named local, not a conditional temporary: g++ 12 destroys a temporary std::string
+        // from a ?: inside co_await twice.
+        std::string guessed_account;
+        if (scram_->proof_checked()) guessed_account = scram_username_;
+        co_return co_await sasl_failure(final.error(), guessed_account);
+    }
     sasl_success(scram_username_, final.value());
 }
 

@@ -182,10 +182,10 @@ void C2sStream::send_features() {
         if (offers_authentication()) {
             features.add_child(mechanisms());
             // XEP-0440: which channel-binding types -PLUS may use on this connection.
-            auto bindings = channel_->channel_bindings();
-            if (!bindings.empty()) {
+            auto types = channel_->advertised_binding_types();
+            if (!types.empty()) {
                 auto& cb = features.add_child("sasl-channel-binding", std::string(ns::sasl_cb));
-                for (const auto& [type, _] : bindings)
+                for (const auto& type : types)
                     cb.add_child("channel-binding", std::string(ns::sasl_cb)).set_attribute("type", type);
             }
             PreAuthFeaturesOffered ev{*this, features};

@@ -232,6 +232,10 @@ xmpp::sasl::ChannelBindings TcpChannel::channel_bindings() const {
     return tls_ ? tls_->channel_bindings() : xmpp::sasl::ChannelBindings{};
 }
 
+std::vector<std::string> TcpChannel::advertised_binding_types() const {
+    return tls_ ? tls_->advertised_binding_types() : std::vector<std::string>{};
+}
+
 std::string TcpChannel::security_description() const {
     return is_secure() ? tls_->protocol() + " " + tls_->cipher() : "plaintext";
 }

@@ -46,6 +46,7 @@ public:
     void start_tls() override;
     bool is_secure() const override;
     xmpp::sasl::ChannelBindings channel_bindings() const override;
+    std::vector<std::string> advertised_binding_types() const override;
     std::string security_description() const override;
     const std::string& remote_address() const override { return remote_; }
 

@@ -1,0 +1,23 @@
+# What the installed expat offers, checked against its header and library rather than its
+# version number, because Debian backports features into 2.5.0 (bookworm's 2.5.0-1+deb12u1
+# lacks XML_SetReparseDeferralEnabled; later bookworm security updates have it).
+# Sets STARLING_EXPAT_HAS_REPARSE_DEFERRAL to 1 or 0 in the caller's scope and says which.
+include(CheckSymbolExists)
+include(CMakePushCheckState)
+
+function(starling_check_expat_features)
+  cmake_push_check_state(RESET)
+  set(CMAKE_REQUIRED_INCLUDES ${EXPAT_INCLUDE_DIRS})
+  set(CMAKE_REQUIRED_LIBRARIES ${EXPAT_LIBRARIES})
+  set(CMAKE_REQUIRED_QUIET ON)
+  check_symbol_exists(XML_SetReparseDeferralEnabled "expat.h" STARLING_EXPAT_REPARSE_DEFERRAL_FOUND)
+  cmake_pop_check_state()
+  if(STARLING_EXPAT_REPARSE_DEFERRAL_FOUND)
+    set(STARLING_EXPAT_HAS_REPARSE_DEFERRAL 1 PARENT_SCOPE)
+    message(STATUS "expat: XML_SetReparseDeferralEnabled found; expat's own deferral is switched off")
+  else()
+    set(STARLING_EXPAT_HAS_REPARSE_DEFERRAL 0 PARENT_SCOPE)
+    message(STATUS "expat: no XML_SetReparseDeferralEnabled (libexpat1-dev older than 2.5.0-1+deb12u2); "
+                   "the stream parser's own deferral keeps long tokens linear either way")
+  endif()
+endfunction()
