@@ -2,6 +2,7 @@
 
 #include "xml/writer.hpp"
 
+#include <dlfcn.h>
 #include <expat.h>
 
 #include <algorithm>
@@ -189,8 +190,16 @@ void StreamParser::make_expat() {
     XML_SetEntityDeclHandler(p, &Callbacks::entity_decl);
     XML_SetXmlDeclHandler(p, &Callbacks::xml_decl);
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    // The parser defers by itself (token_outlook()); expat's own deferral must be off.
 #if STARLING_EXPAT_HAS_REPARSE_DEFERRAL
-    XML_SetReparseDeferralEnabled(p, XML_FALSE);  // the parser defers by itself: token_outlook()
+    XML_SetReparseDeferralEnabled(p, XML_FALSE);
+#else
+    // Built against a header without it, but the library loaded may be newer (a security
+    // update installed after the build) and defer by default: look for it at run time.
+    using SetDeferral = XML_Bool (*)(XML_Parser, XML_Bool);
+    static const auto set_deferral =
+        reinterpret_cast<SetDeferral>(dlsym(RTLD_DEFAULT, "XML_SetReparseDeferralEnabled"));
+    if (set_deferral) set_deferral(p, XML_FALSE);
 #endif
 }
 

@@ -27,7 +27,7 @@ int compliance() {
         {"RFC 6121 §8", "Server rules for delivering stanzas", "", "core", 2},
         {"RFC 7590", "Use of TLS in XMPP (TLS 1.2+)", "", "core", 3},
         {"RFC 5802, RFC 7677", "SCRAM-SHA-1, -256 (and -512) with -PLUS", "", "core", 4},
-        {"RFC 5929, RFC 9266", "Channel bindings tls-server-end-point, tls-exporter", "", "core", 5},
+        {"RFC 5929, RFC 9266", "Channel bindings tls-server-end-point, tls-exporter, tls-unique", "", "core", 5},
         {"RFC 4616", "SASL PLAIN (over TLS only)", "", "core", 6},
         {"XEP-0368", "SRV records for XMPP over TLS (direct TLS port)", "1.1.0", "core", 368},
         {"XEP-0440", "SASL Channel-Binding Type Capability", "1.0.0", "core", 440},

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Proves the expat configure check: with a header that lacks XML_SetReparseDeferralEnabled
 # (as Debian 12's libexpat1-dev 2.5.0-1+deb12u1 does) the check says so, names the package,
-# and the stream parser still compiles; with the system header it agrees with the header.
+# and the stream parser still builds and, run against the installed library (which may be
+# newer and defer by default), delivers a stanza with its last byte; with the system header
+# the check agrees with the header.
 # Usage: run.sh SOURCE_DIR WORK_DIR
 set -euo pipefail
 src=$1 work=$2
@@ -22,6 +24,8 @@ echo "$out" | grep 'expat:'
 echo "$out" | grep -q 'libexpat1-dev' || { echo "FAIL: the message does not name the package"; exit 1; }
 cmake --build "$work/old" > "$work/old-build.log" 2>&1 || { cat "$work/old-build.log"; echo "FAIL: the parser does not compile without the symbol"; exit 1; }
 echo "stream_parser.cpp compiles against the old header"
+# Run against the library installed here, which may well defer (see deferral_probe.cpp).
+"$work/old/deferral_probe"
 
 cmake -S "$src/tests/cmake/expat_check" -B "$work/system" -DSTARLING_SOURCE="$src" \
       -DEXPAT_HEADERS="$(dirname "$system_header")" 2>&1 | grep 'expat:'
