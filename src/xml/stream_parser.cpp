@@ -393,10 +393,15 @@ StreamParser::TokenOutlook StreamParser::token_outlook() {
 
 // Everything after the last event or whitespace between stanzas: the next stream's first
 // bytes (after SASL) or bytes to discard (after STARTTLS, RFC 6120 §5.3.3).
+// Whitespace right after the last element still belongs to the old stream (RFC 6120 §11.7),
+// and carried over it would put the next stream's XML declaration off the start of its
+// document, which is not well-formed: go-xmpp writes "</auth>\n", then "<?xml ...?>".
 std::string StreamParser::reset() {
-    std::string rest = unparsed_.substr(static_cast<std::size_t>(boundary_ - unparsed_base_));
+    std::string_view rest = std::string_view(unparsed_).substr(static_cast<std::size_t>(boundary_ - unparsed_base_));
+    while (!rest.empty() && is_xml_space(rest.front())) rest.remove_prefix(1);
+    std::string next_stream{rest};
     create();
-    return rest;
+    return next_stream;
 }
 
 }  // namespace starling::xml

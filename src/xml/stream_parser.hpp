@@ -57,7 +57,8 @@ public:
     bool release();
     bool released() const { return expat_ == nullptr; }
     // Starts a new stream (RFC 6120 §4.3.3 restart) and returns the bytes queued but not yet
-    // parsed, which belong to the new stream or, after STARTTLS, must be discarded.
+    // parsed, which belong to the new stream or, after STARTTLS, must be discarded; leading
+    // whitespace, the old stream's, is left out.
     std::string reset();
 
     void set_limits(ParserLimits limits) { limits_ = limits; }

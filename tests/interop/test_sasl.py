@@ -1,6 +1,7 @@
 """SASL and STARTTLS on the wire (RFC 6120 §5 and §6, RFC 5802, RFC 9266, XEP-0440), with the raw
 client in raw_stream.py: what is offered before and after TLS, a full login with every
 mechanism and channel binding over STARTTLS and direct TLS, and every way to fail."""
+import base64
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from conftest import PASSWORD, Server
 from OpenSSL import SSL
 
-from raw_stream import NS_BIND, NS_SASL, NS_TLS, RawStream, is_result, q
+from raw_stream import NS_BIND, NS_SASL, NS_TLS, RawStream, ScramClient, is_result, q
 
 SCRAM = ["SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 PLUS = [m + "-PLUS" for m in SCRAM]
@@ -140,6 +141,31 @@ def test_auth_without_initial_response_gets_empty_challenge_and_continues(sasl_s
         kind, verified, _ = s.auth_scram(mechanism, "alice", PASSWORD, cb_type="tls-exporter", empty_initial=True)
         assert (kind, verified) == ("success", True), log_tail(sasl_server)
     bind_and_ping(s)
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+def test_newline_after_the_last_sasl_element_then_an_xml_declaration_on_the_new_stream(sasl_server, mechanism):
+    """go-xmpp (go-sendxmpp) writes '</auth>\\n' in one write and opens the restarted stream
+    with '<?xml ...?>': the newline is the old stream's, not before the new declaration."""
+    s = secure_stream(sasl_server, "starttls")
+    if mechanism == "PLAIN":
+        s.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>".encode()
+               + base64.b64encode(f"\0alice\0{PASSWORD}".encode()) + b"</auth>\n")
+    else:
+        client = ScramClient("sha256", "alice", PASSWORD)
+        s.send(f"<auth xmlns='{NS_SASL}' mechanism='SCRAM-SHA-256'>".encode()
+               + base64.b64encode(client.client_first()) + b"</auth>\n")
+        kind, payload = s.sasl_reply()
+        assert kind == "challenge", payload
+        s.send(f"<response xmlns='{NS_SASL}'>".encode()
+               + base64.b64encode(client.client_final(payload)) + b"</response>\n")
+    kind, _ = s.sasl_reply()
+    assert kind == "success", log_tail(sasl_server)
+    s.events.clear()
+    features = s.open(xml_decl=True)
+    assert features.find(q(NS_BIND, "bind")) is not None, f"{ET.tostring(features)}\n{log_tail(sasl_server)}"
+    assert s.bind("after-newline") == "alice@localhost/after-newline"
+    s.close()
 
 
 def test_empty_challenge_is_sent_as_equals_sign(sasl_server):

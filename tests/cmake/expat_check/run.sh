@@ -8,7 +8,7 @@
 set -euo pipefail
 src=$1 work=$2
 rm -rf "$work" && mkdir -p "$work/old-expat"
-system_header=$(echo '#include <expat.h>' | g++ -E -H -x c++ - 2>&1 >/dev/null | awk '/expat\.h$/ {print $2; exit}')
+system_header=$(echo '#include <expat.h>' | g++ -E -H -x c++ - 2>&1 >/dev/null | awk '/expat\.h$/ && !found {print $2; found = 1}')
 [ -f "$system_header" ] || { echo "no expat.h found"; exit 1; }
 cp "$(dirname "$system_header")/expat_external.h" "$work/old-expat/"
 # The declaration is two lines: XMLPARSEAPI(XML_Bool) then the name.

@@ -695,6 +695,22 @@ TEST(StreamParser, reset_returns_the_bytes_after_the_last_event) {
     EXPECT_EQ(parser.reset(), "<b/>");
 }
 
+TEST(StreamParser, reset_leaves_out_the_old_streams_whitespace_so_an_xml_declaration_may_follow) {
+    StreamParser parser;
+    parser.feed(header);
+    ASSERT_EQ(drain(parser).size(), 1u);
+    parser.feed("<auth/>\n \r\t");
+    ASSERT_EQ(parser.next()->element.name(), "auth");
+    parser.feed("<?xml version='1.0'?>\n");
+    const std::string rest = parser.reset();
+    EXPECT_EQ(rest, "<?xml version='1.0'?>\n");
+    parser.feed(rest);
+    parser.feed(header.substr(header.find("<stream:stream")));  // header without its own declaration
+    auto event = parser.next();
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->kind, StreamEvent::Kind::opened);
+}
+
 TEST(StreamParser, reset_returns_bytes_fed_after_the_last_event_was_taken) {
     StreamParser parser;
     parser.feed(header);
