@@ -69,6 +69,9 @@ Server::Server(config::Config config, const std::vector<const ModuleInfo*>& cata
       secret_{random::bytes(32)} {}
 
 Server::~Server() {
+    // Joined here, not in run(): stop() may still be starting it on another thread when the
+    // shards have already run out of work.
+    if (stop_watchdog_.joinable()) stop_watchdog_.join();
     contexts_.clear();
     if (storage_) storage_->stop();
 }
@@ -77,10 +80,16 @@ std::size_t Server::owner_of(const xmpp::BareJid& jid) const {
     return shards_->owner_of(std::hash<xmpp::BareJid>{}(jid));
 }
 
-void Server::start() {
+void Server::start(StartOptions options) {
+    options_ = options;
     // Storage first: a broken database should stop us before we accept anyone.
-    storage_ = std::make_unique<storage::StorageThread>(config_.server.data_dir / "starling.db");
+    storage_ = std::make_unique<storage::StorageThread>(options.in_memory_storage ? std::filesystem::path{":memory:"}
+                                                                                   : config_.server.data_dir / "starling.db");
     storage::AccountStore migrate{storage_->database_for_startup()};
+    if (!options.listen) {
+        start_shards();
+        return;
+    }
 
     auto cert = config_.certificate_path();
     auto key = config_.key_path();
@@ -95,11 +104,7 @@ void Server::start() {
     if (!tls_->covers(config_.server.domain))
         log::warn("certificate {} does not name {}: clients will refuse it", cert.string(), config_.server.domain);
 
-    shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
-    for (std::size_t i = 0; i < shards_->size(); ++i) {
-        contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
-        contexts_.back()->host.load_modules(*this, contexts_.back()->router, catalog_);
-    }
+    start_shards();
     for (auto& ctx : contexts_)
         for (const auto& address : config_.c2s.interfaces) {
             if (config_.c2s.port) listen(*ctx, address, config_.c2s.port, false);
@@ -110,6 +115,25 @@ void Server::start() {
         if (config_.c2s.direct_tls_port)
             listening_.push_back(fmt::format("{}:{} (direct TLS)", address, config_.c2s.direct_tls_port));
     }
+}
+
+void Server::start_shards() {
+    shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
+    for (std::size_t i = 0; i < shards_->size(); ++i) {
+        contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
+        contexts_.back()->host.load_modules(*this, contexts_.back()->router, catalog_);
+    }
+}
+
+std::uint64_t Server::open_stream(std::size_t index, std::shared_ptr<ElementChannel> channel) {
+    std::uint64_t id = next_connection_id++;
+    shards_->post(index, [this, index, id, channel = std::move(channel)]() mutable {
+        auto& shard = *contexts_[index];
+        auto stream = std::make_shared<C2sStream>(*this, shard, std::move(channel), id, false);
+        shard.streams[id] = stream;
+        asio::co_spawn(shards_->at(index).context(), [stream] { return stream->run(); }, asio::detached);
+    });
+    return id;
 }
 
 Task<bool> Server::remove_account(std::string username) {
@@ -164,12 +188,14 @@ void Server::listen(ShardContext& shard, const std::string& address, std::uint16
 }
 
 void Server::run() {
-    signals_ = std::make_unique<asio::signal_set>(shards_->at(0).context(), SIGINT, SIGTERM);
-    signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
-        if (ec) return;
-        log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        stop();
-    });
+    if (options_.handle_signals) {
+        signals_ = std::make_unique<asio::signal_set>(shards_->at(0).context(), SIGINT, SIGTERM);
+        signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+            stop();
+        });
+    }
     log::info("starling serving {} on {} shard(s)", config_.server.domain, shards_->size());
     shards_->run();
     {
@@ -177,7 +203,6 @@ void Server::run() {
         stopped_ = true;
     }
     stop_cv_.notify_all();
-    if (stop_watchdog_.joinable()) stop_watchdog_.join();
     log::info("stopped");
 }
 

@@ -29,6 +29,7 @@ namespace starling::storage { class StorageThread; }
 namespace starling::server {
 
 class C2sStream;
+class ElementChannel;
 
 // What one shard owns. Touched only on that shard.
 struct ShardContext {
@@ -49,11 +50,21 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
+    struct StartOptions {
+        bool listen = true;              // load TLS and bind the configured ports
+        bool in_memory_storage = false;  // SQLite ":memory:" instead of data_dir/starling.db
+        bool handle_signals = true;      // SIGTERM/SIGINT stop the server
+    };
     // Opens storage, loads TLS (making a self-signed certificate if none is configured),
     // builds the shards and binds the ports. Throws std::runtime_error with a readable cause.
-    void start();
-    // Runs until stop() or SIGTERM/SIGINT.
+    // In-process tests start with {.listen = false, .in_memory_storage = true}.
+    void start() { start(StartOptions{}); }
+    void start(StartOptions options);
+    // Runs until stop() (or SIGTERM/SIGINT unless start() was told otherwise).
     void run();
+    // Any thread, after start(): a new c2s stream over `channel` on `shard`, as if accepted
+    // there (the channel's executor must be that shard's). Its id is returned.
+    std::uint64_t open_stream(std::size_t shard, std::shared_ptr<ElementChannel> channel);
     // Thread-safe: closes every stream with <system-shutdown/>, then stops.
     void stop();
 
@@ -79,6 +90,7 @@ public:
     const std::vector<std::string>& listening() const { return listening_; }
 
 private:
+    void start_shards();
     void listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls);
     void shutdown_gracefully();
 
@@ -94,6 +106,7 @@ private:
     ConnectionLimiter preauth_limiter_;
     std::string secret_;
     std::vector<std::string> listening_;
+    StartOptions options_;
     std::atomic<bool> stopping_{false};
     std::unique_ptr<boost::asio::signal_set> signals_;
     std::thread stop_watchdog_;

@@ -1,0 +1,90 @@
+// The in-process harness itself, and the core rules it makes cheap to test: logging in,
+// routing between sessions on any shard, iqs to the server and to other users' resources.
+// Each test runs with 1 and with 4 shards.
+#include <gtest/gtest.h>
+
+#include "server/testing/test_server.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::server::testing {
+namespace {
+
+class InProcess : public ::testing::TestWithParam<std::size_t> {
+protected:
+    TestServer server{{.shards = GetParam()}};
+};
+
+INSTANTIATE_TEST_SUITE_P(Shards, InProcess, ::testing::Values(1, 4),
+                         [](const auto& info) { return std::to_string(info.param) + "_shards"; });
+
+TEST_P(InProcess, login_binds_the_requested_resource_and_the_server_answers_a_ping) {
+    server.add_user("alice");
+    auto alice = server.login("alice", "phone");
+    EXPECT_EQ(alice->jid(), "alice@localhost/phone");
+    auto pong = alice->query("get", "localhost", "<ping xmlns='urn:xmpp:ping'/>");
+    EXPECT_EQ(pong.attribute("type"), "result");
+    EXPECT_EQ(pong.attribute("from"), "localhost");
+}
+
+TEST_P(InProcess, a_wrong_password_is_refused) {
+    server.add_user("alice");
+    auto client = server.connect();
+    client->open();
+    EXPECT_FALSE(client->auth_plain("alice", "not the password"));
+}
+
+TEST_P(InProcess, chat_between_full_jids_arrives_from_the_senders_full_jid_whatever_the_shards) {
+    server.add_user("alice");
+    server.add_user("bob");
+    // Several sessions each, so that with 4 shards the pairs cross shards every way.
+    std::vector<std::unique_ptr<TestClient>> alices, bobs;
+    for (int i = 0; i < 4; ++i) {
+        alices.push_back(server.login("alice", "a" + std::to_string(i)));
+        bobs.push_back(server.login("bob", "b" + std::to_string(i)));
+    }
+    for (auto& a : alices)
+        for (auto& b : bobs) {
+            std::string body = a->jid() + "->" + b->jid();
+            a->send("<message type='chat' to='" + b->jid() + "'><body>" + body + "</body></message>");
+            auto got = b->expect(is("message", "chat"));
+            EXPECT_EQ(got.attribute("from"), a->jid());
+            EXPECT_EQ(got.child_text("body", ns::client), body);
+        }
+}
+
+TEST_P(InProcess, an_iq_to_a_strangers_full_jid_is_delivered_by_default) {
+    // RFC 6121 §8.5.3.1's SHOULD NOT is off by default (iq_needs_shared_presence).
+    server.add_user("carol");
+    server.add_user("bob");
+    auto carol = server.login("carol");
+    auto bob = server.login("bob");
+    carol->send("<iq type='get' id='v1' to='" + bob->jid() + "'><query xmlns='jabber:iq:version'/></iq>");
+    auto got = bob->expect(has_id("v1"));
+    EXPECT_EQ(got.attribute("from"), carol->jid());
+}
+
+class StrictInProcess : public ::testing::TestWithParam<std::size_t> {
+protected:
+    TestServer server{{.shards = GetParam(), .config = "[modules.roster]\niq_needs_shared_presence = true\n"}};
+};
+
+INSTANTIATE_TEST_SUITE_P(Shards, StrictInProcess, ::testing::Values(1, 4),
+                         [](const auto& info) { return std::to_string(info.param) + "_shards"; });
+
+TEST_P(StrictInProcess, an_iq_to_a_strangers_full_jid_gets_service_unavailable_and_is_not_seen) {
+    server.add_user("carol");
+    server.add_user("bob");
+    auto carol = server.login("carol");
+    auto bob = server.login("bob");
+    auto reply = carol->query("get", bob->jid(), "<query xmlns='jabber:iq:version'/>");
+    EXPECT_EQ(reply.attribute("type"), "error");
+    EXPECT_NE(reply.find_child("error", ns::client), nullptr);
+    const auto* error = reply.find_child("error", ns::client);
+    ASSERT_NE(error, nullptr);
+    EXPECT_NE(error->find_child("service-unavailable", ns::stanza_errors), nullptr);
+    bob->sync();
+    for (const auto& e : bob->drain()) EXPECT_NE(e.name(), "iq") << "bob saw carol's request";
+}
+
+}  // namespace
+}  // namespace starling::server::testing
