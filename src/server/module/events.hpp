@@ -66,6 +66,12 @@ struct StanzaToAccount {
     xmpp::Stanza& stanza;
 };
 
+// The shard where it arrives: a message or presence addressed to the host's domain itself
+// (or domain/resource). Flow::stop: taken; otherwise dropped (RFC 6120 §10.3.1).
+struct StanzaToHost {
+    xmpp::Stanza& stanza;
+};
+
 // Owner shard of the sender: a stanza a module sends on behalf of a local account (presence
 // broadcast, probes, answers to subscriptions). Flow::stop: not sent.
 struct StanzaFromAccount {

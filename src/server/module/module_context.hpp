@@ -1,7 +1,9 @@
 #pragma once
 // ModuleContext: everything a module may touch, and nothing more. Built by the host for each
 // module on each shard; handlers registered through it are tagged with the module's name.
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "server/module/disco_registry.hpp"
 #include "server/module/hooks.hpp"
 #include "server/module/iq_table.hpp"
+#include "server/module/service.hpp"
 #include "xmpp/stanza.hpp"
 #include "xmpp/stream_error.hpp"
 
@@ -37,6 +40,10 @@ struct CoreServices {
     std::function<void(const xmpp::BareJid&, std::function<void(C2sStream&)>)> for_each_session;
     // Any shard: routes a stanza as if it had just arrived (no StanzaFromAccount).
     std::function<void(xmpp::Stanza)> route_again;
+    // This shard: sends an iq and resumes with its reply (or remote-server-timeout).
+    std::function<Task<xmpp::Stanza>(xmpp::Stanza, std::chrono::milliseconds)> query;
+    // At start-up: the router of this shard starts sending the service its stanzas.
+    std::function<void(Service&)> add_service;
 };
 
 class ModuleContext {
@@ -45,6 +52,7 @@ public:
                   IqTable& iq, DiscoRegistry& disco, CoreServices core)
         : module_{std::move(module)}, domain_{domain}, config_{config}, hooks_{hooks}, iq_{iq}, disco_{disco},
           core_{std::move(core)} {}
+    ~ModuleContext();
 
     const std::string& module_name() const { return module_; }
     const xmpp::Jid& domain() const { return domain_; }
@@ -84,6 +92,20 @@ public:
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) const {
         core_.close_sessions(account, std::move(error));
     }
+    // Sends an iq get/set (its 'from' set: the host, a service or an entity of the module's)
+    // and resumes with the answer: a result, an error, or remote-server-timeout when none
+    // comes within `timeout`. On the module's shard; the reply comes back here whichever
+    // shard it reaches first.
+    Task<xmpp::Stanza> query(xmpp::Stanza iq, std::chrono::milliseconds timeout = std::chrono::seconds{30}) const {
+        return core_.query(std::move(iq), timeout);
+    }
+    // Runs a task of the module's on this shard; a failure is logged with the module's name.
+    // (Tasks are not yet cancelled when the module goes: they must hold what they use.)
+    void spawn(Task<void> task) const;
+    // At start-up (the module's constructor): serves `label`.<host domain>, e.g. "conference",
+    // named `name` in the host's disco#items. The Service lives as long as the module; fill in
+    // its handlers, IqTable and DiscoRegistry (answer_disco() answers disco from it).
+    Service& add_service(std::string_view label, std::string name);
 
 private:
     std::string module_;
@@ -93,6 +115,7 @@ private:
     IqTable& iq_;
     DiscoRegistry& disco_;
     CoreServices core_;
+    std::vector<std::unique_ptr<Service>> services_;
 };
 
 }  // namespace starling::server

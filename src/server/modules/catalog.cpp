@@ -16,6 +16,7 @@ namespace offline { extern const server::ModuleInfo info; }
 namespace last_activity { extern const server::ModuleInfo info; }
 namespace registration { extern const server::ModuleInfo info; }
 namespace blocking { extern const server::ModuleInfo info; }
+namespace echo { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -33,6 +34,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &last_activity::info,
         &registration::info,
         &blocking::info,
+        &echo::info,
     };
     return modules;
 }

@@ -26,7 +26,11 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&router](const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) {
                               router.for_each_session(account, std::move(fn));
                           },
-                          [&router](xmpp::Stanza s) { router.route(std::move(s)); }};
+                          [&router](xmpp::Stanza s) { router.route(std::move(s)); },
+                          [&router](xmpp::Stanza iq, std::chrono::milliseconds timeout) {
+                              return router.query(std::move(iq), timeout);
+                          },
+                          [&router](Service& service) { router.add_service(service); }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
                                                    std::move(core));
         static const std::any no_options;

@@ -8,6 +8,7 @@
 #include "server/storage/storage_thread.hpp"
 #include "server/module/events.hpp"
 #include "server/routing/host.hpp"
+#include "server/module/service.hpp"
 #include "server/server.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
 #include "xmpp/namespaces.hpp"
@@ -18,7 +19,41 @@ using xmpp::Stanza;
 using xmpp::StanzaErrorCondition;
 using xmpp::StanzaKind;
 
-Router::Router(Server& server, Host& host, std::size_t shard) : server_{server}, host_{host}, shard_{shard} {}
+Router::Router(Server& server, Host& host, std::size_t shard)
+    : server_{server}, host_{host}, shard_{shard}, pending_{server.shards().at(shard).context(), shard} {}
+
+void Router::add_service(Service& service) {
+    if (!services_.emplace(service.domain.str(), &service).second || service.domain == host_.domain())
+        throw std::logic_error("two services for " + service.domain.str());
+}
+
+Service* Router::service_for(std::string_view domain) const {
+    auto it = services_.find(std::string(domain));
+    return it == services_.end() ? nullptr : it->second;
+}
+
+Task<Stanza> Router::query(Stanza iq, std::chrono::milliseconds timeout) {
+    std::string id = pending_.add(iq, timeout);
+    route(std::move(iq));
+    Stanza reply = co_await pending_.wait(std::move(id));
+    co_return reply;
+}
+
+// A result or error for an iq a module sent (its id names the waiting shard), addressed to
+// the host or a service or entity: carried to that shard. Replies to accounts are theirs,
+// whatever their id.
+bool Router::take_reply(const Stanza& stanza) {
+    auto owner = PendingIqs::shard_of(stanza.id());
+    if (!owner || *owner >= server_.shards().size()) return false;
+    if (*owner == shard_) {
+        pending_.complete(stanza);
+        return true;
+    }
+    server_.shards().post(*owner, [&server = server_, owner = *owner, s = stanza] {
+        server.shard(owner).router.pending_.complete(s);
+    });
+    return true;
+}
 
 void Router::bounce(const Stanza& stanza, StanzaErrorCondition condition, std::string text) {
     // RFC 6120 §8.3.1: never answer an error with an error; results are not requests either.
@@ -40,6 +75,19 @@ void Router::route(Stanza stanza) {
         stanza.set_to(stanza.from()->bare().jid());
         return route(std::move(stanza));
     }
+    Service* service = to->domain() == domain.domain() ? nullptr : service_for(to->domain());
+    if (stanza.kind() == StanzaKind::iq && !stanza.is_iq_request() &&
+        (service || (to->domain() == domain.domain() && !to->has_local())) && take_reply(stanza))
+        return;
+    if (service) {
+        if (!to->has_local()) return handle_for_service(*service, std::move(stanza));
+        std::size_t owner = server_.owner_of(to->bare());
+        if (owner == shard_) return deliver_to_entity(std::move(stanza));
+        server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
+            server.shard(owner).router.deliver_to_entity(std::move(s));
+        });
+        return;
+    }
     if (to->domain() != domain.domain()) {
         // No federation yet: S2S will slot in here (docs/architecture.md).
         return bounce(stanza, StanzaErrorCondition::remote_server_not_found);
@@ -52,10 +100,10 @@ void Router::route(Stanza stanza) {
     });
 }
 
-bool Router::dispatch_iq(const Stanza& stanza, int to_kind) {
+bool Router::dispatch_iq(const IqTable& table, const Stanza& stanza, To to) {
     const xml::Element* payload = stanza.payload();
     if (!payload) return false;
-    const auto* handler = host_.iq().find(stanza.type(), payload->xmlns(), payload->name(), static_cast<To>(to_kind));
+    const auto* handler = table.find(stanza.type(), payload->xmlns(), payload->name(), to);
     if (!handler) return false;
     auto send = [this](Stanza reply) { route(std::move(reply)); };
     if (handler->sync) {
@@ -86,13 +134,33 @@ bool Router::dispatch_iq(const Stanza& stanza, int to_kind) {
 void Router::handle_for_host(Stanza stanza) {
     // Stanzas to the domain (or domain/resource) are the server's own business.
     if (stanza.kind() == StanzaKind::iq) {
-        if (!stanza.is_iq_request()) return;  // replies to server-originated queries: none pending yet
-        if (dispatch_iq(stanza, static_cast<int>(To::host))) return;
+        if (!stanza.is_iq_request()) return;  // a reply nobody waits for (any longer)
+        if (dispatch_iq(host_.iq(), stanza, To::host)) return;
         // RFC 6120 §8.4: a payload the server does not understand.
         return bounce(stanza, StanzaErrorCondition::service_unavailable);
     }
-    // Messages and presence to the server itself have no handler yet: dropped, as
-    // RFC 6120 §10.3.1 allows for a domain without such a service.
+    // Messages and presence to the server itself go to the modules; untaken, they are
+    // dropped, as RFC 6120 §10.3.1 allows for a domain without such a service.
+    StanzaToHost event{stanza};
+    host_.hooks().fire(event);
+}
+
+void Router::handle_for_service(Service& service, Stanza stanza) {
+    if (stanza.kind() == StanzaKind::iq) {
+        if (!stanza.is_iq_request()) return;
+        if (dispatch_iq(service.iq, stanza, To::host)) return;
+        return bounce(stanza, StanzaErrorCondition::service_unavailable);
+    }
+    if (service.on_domain_stanza) return service.on_domain_stanza(std::move(stanza));
+    if (stanza.kind() == StanzaKind::message) bounce(stanza, StanzaErrorCondition::service_unavailable);
+}
+
+void Router::deliver_to_entity(Stanza stanza) {
+    Service* service = service_for(stanza.to()->domain());
+    stanza.release_hold();  // the entity has it
+    if (service && service->on_entity_stanza) return service->on_entity_stanza(std::move(stanza));
+    // RFC 6120 §10.5.3.2-like: no such entity. Presence is dropped (bounce() knows).
+    bounce(stanza, StanzaErrorCondition::service_unavailable);
 }
 
 void Router::send_from_module(Stanza stanza) {
@@ -144,7 +212,7 @@ void Router::deliver_local(Stanza stanza) {
         // for an account that exists.
         if (!stanza.is_iq_request()) return;
         if (home) {
-            if (!dispatch_iq(stanza, static_cast<int>(To::account)))
+            if (!dispatch_iq(host_.iq(), stanza, To::account))
                 bounce(stanza, StanzaErrorCondition::service_unavailable);
             return;
         }
@@ -220,7 +288,7 @@ void Router::answer_for_offline_account(Stanza stanza) {
     auto exists = [username](storage::Database& db) { return storage::AccountStore{db}.exists(username); };
     auto task = [this, exists, s = std::move(stanza)]() mutable -> Task<void> {
         bool found = co_await server_.storage().run(std::move(exists));
-        if (!found || !dispatch_iq(s, static_cast<int>(To::account)))
+        if (!found || !dispatch_iq(host_.iq(), s, To::account))
             bounce(s, StanzaErrorCondition::service_unavailable);
     };
     boost::asio::co_spawn(server_.shards().at(shard_).context(), std::move(task), boost::asio::detached);

@@ -1,13 +1,22 @@
 #pragma once
 // Router: decides where a stanza goes (RFC 6120 §10, RFC 6121 §8) and carries it there.
-// One Router per shard. A stanza for a local account hops to the account's owner shard,
-// where the account's UserHome says which resources get it; each delivery then hops to the
-// connection's shard. Stanzas for the domain itself are handled where they arrive.
+// One Router per shard. Its destinations, by the 'to' address:
+//   - the host's domain: the host's modules, where the stanza arrives;
+//   - an account at the host's domain: hops to the account's owner shard, where the
+//     account's UserHome says which resources get it; each delivery then hops to the
+//     connection's shard;
+//   - a service domain a module serves (Service): its modules where the stanza arrives;
+//   - an entity in a service domain (name@service[/resource]): hops to the shard that owns
+//     the entity's bare JID, to the service's entity handler there;
+//   - anything else: a remote domain (no federation yet: remote-server-not-found).
+// Replies to iqs a module sent (query()) go back to the shard that waits for them.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <unordered_map>
 
+#include "server/routing/pending_iqs.hpp"
 #include "server/routing/user_home.hpp"
 #include "xmpp/stanza.hpp"
 #include "xmpp/stream_error.hpp"
@@ -17,6 +26,9 @@ namespace starling::server {
 class Server;
 class Host;
 class C2sStream;
+class IqTable;
+struct Service;
+enum class To;
 
 class Router {
 public:
@@ -56,6 +68,11 @@ public:
     // Any shard: a stanza a module originates. One sent on behalf of a local account from
     // the account's owner shard passes StanzaFromAccount first (the account's blocklist).
     void send_from_module(xmpp::Stanza stanza);
+    // This shard: sends an iq get/set (its 'from' set) and resumes with the reply, or with
+    // remote-server-timeout if none comes in time.
+    Task<xmpp::Stanza> query(xmpp::Stanza iq, std::chrono::milliseconds timeout);
+    // At start-up, on this shard: the service starts receiving its domain's stanzas.
+    void add_service(Service& service);
 
 private:
     void handle_for_host(xmpp::Stanza stanza);
@@ -63,12 +80,18 @@ private:
     void to_session(const SessionRef& session, xmpp::Stanza stanza);
     void deliver_to_bare(UserHome* home, xmpp::Stanza stanza);
     void answer_for_offline_account(xmpp::Stanza stanza);
-    bool dispatch_iq(const xmpp::Stanza& stanza, int to_kind);
+    bool dispatch_iq(const IqTable& table, const xmpp::Stanza& stanza, To to);
+    Service* service_for(std::string_view domain) const;
+    void handle_for_service(Service& service, xmpp::Stanza stanza);
+    void deliver_to_entity(xmpp::Stanza stanza);
+    bool take_reply(const xmpp::Stanza& stanza);
 
     Server& server_;
     Host& host_;
     std::size_t shard_;
     std::unordered_map<xmpp::BareJid, UserHome> homes_;
+    std::unordered_map<std::string, Service*> services_;  // by domain
+    PendingIqs pending_;
 };
 
 }  // namespace starling::server

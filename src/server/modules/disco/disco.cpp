@@ -157,8 +157,8 @@ public:
         registry_.add_feature(ns::disco_items, To::account);
         ctx.iq().on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { info(r, To::host); });
         ctx.iq().on_get(ns::disco_info, "query", To::account, [this](IqRequest& r) { info(r, To::account); });
-        ctx.iq().on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { items(r); });
-        ctx.iq().on_get(ns::disco_items, "query", To::account, [this](IqRequest& r) { items(r); });
+        ctx.iq().on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { items(r, To::host); });
+        ctx.iq().on_get(ns::disco_items, "query", To::account, [this](IqRequest& r) { items(r, To::account); });
         // XEP-0115 §6.3: the server's caps as a stream feature, so a client need not ask
         // disco#info at every login.
         ctx.on<StreamFeaturesOffered>([this](StreamFeaturesOffered& e) {
@@ -215,12 +215,20 @@ private:
         return *caps_ver_;
     }
 
-    void items(IqRequest& request) {
+    void items(IqRequest& request, To to) {
         // XEP-0115 §6.2: the caps node is not a real node, so it is not listed nor browsable.
         if (!request.payload().attribute("node").empty())
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
-        // No components or rooms yet: an empty list (MUC and PubSub will add theirs).
-        request.reply(xml::Element{"query", std::string(ns::disco_items)});
+        // The host's: the services modules serve (XEP-0030 §4). An account's: none yet.
+        xml::Element query{"query", std::string(ns::disco_items)};
+        if (to == To::host)
+            for (const auto& item : registry_.items()) {
+                auto& e = query.add_child("item", std::string(ns::disco_items));
+                e.set_attribute("jid", item.jid);
+                if (!item.name.empty()) e.set_attribute("name", item.name);
+                if (!item.node.empty()) e.set_attribute("node", item.node);
+            }
+        request.reply(std::move(query));
     }
 
     DiscoRegistry& registry_;

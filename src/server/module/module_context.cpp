@@ -1,0 +1,37 @@
+#include "server/module/module_context.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include <stdexcept>
+
+#include "base/log.hpp"
+#include "net/shard.hpp"
+#include "server/module/service.hpp"
+
+namespace starling::server {
+
+ModuleContext::~ModuleContext() = default;
+
+void ModuleContext::spawn(Task<void> task) const {
+    boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [module = module_](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            log::error("module {}: task failed: {}", module, ex.what());
+        }
+    });
+}
+
+Service& ModuleContext::add_service(std::string_view label, std::string name) {
+    auto domain = xmpp::Jid::parse(std::string(label) + "." + domain_.str());
+    if (!domain || !domain->is_domain())
+        throw std::runtime_error("module " + module_ + ": \"" + std::string(label) + "\" makes no valid domain");
+    auto service = std::make_unique<Service>(*domain, std::move(name));
+    disco_.add_item({service->domain.str(), service->name, {}});
+    core_.add_service(*service);
+    services_.push_back(std::move(service));
+    return *services_.back();
+}
+
+}  // namespace starling::server
