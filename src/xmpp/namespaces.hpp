@@ -6,6 +6,7 @@ namespace starling::ns {
 
 inline constexpr std::string_view client = "jabber:client";
 inline constexpr std::string_view server = "jabber:server";
+inline constexpr std::string_view component_accept = "jabber:component:accept";  // XEP-0114
 inline constexpr std::string_view streams = "http://etherx.jabber.org/streams";
 inline constexpr std::string_view stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";
 inline constexpr std::string_view stanza_errors = "urn:ietf:params:xml:ns:xmpp-stanzas";

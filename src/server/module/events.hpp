@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "net/task.hpp"
+#include "server/module/session.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/jid_matcher.hpp"
@@ -12,11 +13,9 @@
 
 namespace starling::server {
 
-class C2sStream;
-
 // Connection shard, while building <stream:features/> after authentication: add yours.
 struct StreamFeaturesOffered {
-    C2sStream& stream;
+    Session& session;
     xml::Element& features;
 };
 
@@ -24,38 +23,49 @@ struct StreamFeaturesOffered {
 // authentication is offered (after TLS if c2s.require_encryption): add yours (XEP-0077 §8).
 // A separate event, so handlers of the post-authentication features never see this one.
 struct PreAuthFeaturesOffered {
-    C2sStream& stream;
+    Session& session;
     xml::Element& features;
 };
 
 // Connection shard: an iq get or set before authentication, where authentication is offered
-// (XEP-0077 §3.1.1). Flow::stop: taken; the handler answers with stream.send_preauth(), at
+// (XEP-0077 §3.1.1). Flow::stop: taken; the handler answers with session.send_preauth(), at
 // once or in `work`, which the stream awaits before it reads its next element (so the answer
 // precedes whatever the client sent after the iq, and the stream outlives the task).
 // Nobody takes it: the stream closes with <not-authorized/> (RFC 6120 §4.9.3.12).
 struct PreAuthIq {
-    C2sStream& stream;
+    Session& session;
     const xmpp::Stanza& iq;
     std::optional<Task<void>> work;
 };
 
 // Connection shard, once a resource is bound and the result written, before the stream reads
-// its next stanza: a module that needs per-session state (C2sStream::module_state) in place
+// its next stanza: a module that needs per-session state (Session::module_state) in place
 // before the first stanza adds work; the stream awaits each task before it reads on.
 struct SessionBound {
-    C2sStream& stream;
+    Session& session;
     std::vector<Task<void>>& work;
+};
+
+// Connection shard: an element after authentication that is no stanza (not a jabber:client
+// message, presence or iq): stream management's <enable/>, <r/>, <a/>, <resume/>, CSI's
+// <active/> and <inactive/>. `bound`: a resource is bound. Flow::stop: taken (the handler
+// answers with Session::write_element); nobody takes it: the stream ends with
+// <unsupported-stanza-type/> (RFC 6120 §4.9.3.22).
+struct NonStanzaElement {
+    Session& session;
+    const xml::Element& element;
+    bool bound;
 };
 
 // Connection shard, after 'from' is stamped and before routing. Flow::stop: consumed.
 struct StanzaFromClient {
-    C2sStream& stream;
+    Session& session;
     xmpp::Stanza& stanza;
 };
 
 // Connection shard, just before a stanza is written to the client. Flow::stop: not written.
 struct StanzaToClient {
-    C2sStream& stream;
+    Session& session;
     xmpp::Stanza& stanza;
 };
 

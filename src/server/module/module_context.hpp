@@ -22,7 +22,7 @@ namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
-class C2sStream;
+class Session;
 
 // What the core lends every module on a shard.
 struct CoreServices {
@@ -36,8 +36,8 @@ struct CoreServices {
     std::function<Task<bool>(std::string username)> remove_account;
     // Any shard: closes every bound session of an account with a stream error.
     std::function<void(const xmpp::BareJid&, xmpp::StreamError)> close_sessions;
-    // Owner shard: runs a function with each bound stream of an account, on the stream's shard.
-    std::function<void(const xmpp::BareJid&, std::function<void(C2sStream&)>)> for_each_session;
+    // Owner shard: runs a function with each bound session of an account, on the session's shard.
+    std::function<void(const xmpp::BareJid&, std::function<void(Session&)>)> for_each_session;
     // Any shard: routes a stanza as if it had just arrived (no StanzaFromAccount).
     std::function<void(xmpp::Stanza)> route_again;
     // This shard: sends an iq and resumes with its reply (or remote-server-timeout).
@@ -83,9 +83,10 @@ public:
     // Routes again a stanza the module held back (Flow::stop in StanzaToAccount): the events
     // on its way fire again, as for any stanza that arrives.
     void route_again(xmpp::Stanza stanza) const { core_.route_again(std::move(stanza)); }
-    // Owner shard of `account`: runs `fn` with each of its bound streams, each on the stream's
-    // own shard (later, never inside this call). `fn` must not touch this module instance.
-    void for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const {
+    // Owner shard of `account`: runs `fn` with each of its bound sessions, each on the
+    // session's own shard (later, never inside this call). `fn` must not touch this module
+    // instance.
+    void for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const {
         core_.for_each_session(account, std::move(fn));
     }
     // Closes every bound session of `account` with `error`. Any shard.

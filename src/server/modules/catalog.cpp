@@ -39,9 +39,11 @@ const std::vector<const ModuleInfo*>& catalog() {
     return modules;
 }
 
-std::vector<config::ModuleSchema> module_schemas() {
+std::vector<config::ModuleSchema> module_schemas() { return module_schemas(catalog()); }
+
+std::vector<config::ModuleSchema> module_schemas(const std::vector<const ModuleInfo*>& modules) {
     std::vector<config::ModuleSchema> out;
-    for (const ModuleInfo* m : catalog()) out.push_back({std::string(m->name), m->enabled_by_default, m->options});
+    for (const ModuleInfo* m : modules) out.push_back({std::string(m->name), m->enabled_by_default, m->options});
     return out;
 }
 

@@ -23,7 +23,7 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&router](const xmpp::BareJid& account, xmpp::StreamError error) {
                               router.close_sessions(account, std::move(error));
                           },
-                          [&router](const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) {
+                          [&router](const xmpp::BareJid& account, std::function<void(Session&)> fn) {
                               router.for_each_session(account, std::move(fn));
                           },
                           [&router](xmpp::Stanza s) { router.route(std::move(s)); },

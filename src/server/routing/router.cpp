@@ -412,7 +412,7 @@ void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError erro
         });
 }
 
-void Router::for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const {
+void Router::for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const {
     auto it = homes_.find(account);
     if (it == homes_.end()) return;
     for (const auto& r : it->second.resources)

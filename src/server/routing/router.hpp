@@ -27,6 +27,7 @@ class Server;
 class Host;
 class C2sStream;
 class IqTable;
+class Session;
 struct Service;
 enum class To;
 
@@ -61,7 +62,7 @@ public:
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error);
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Runs `fn` with each bound stream of the account, each on its own shard.
-    void for_each_session(const xmpp::BareJid& account, std::function<void(C2sStream&)> fn) const;
+    void for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const;
     // Stanza to a local account, already on its owner shard.
     void deliver_local(xmpp::Stanza stanza);
 

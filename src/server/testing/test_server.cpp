@@ -11,6 +11,7 @@
 #include "base/log.hpp"
 #include "server/config/config.hpp"
 #include "server/config/options.hpp"
+#include "server/module/module.hpp"
 #include "server/modules/catalog.hpp"
 #include "server/server.hpp"
 #include "server/storage/accounts/account_store.hpp"
@@ -154,7 +155,9 @@ std::string TestClient::bind(std::string_view resource) {
 
 TestServer::TestServer(TestServerOptions options) {
     std::string toml = fmt::format("[server]\nshards = {}\nlog_level = \"warn\"\n", options.shards) + options.config;
-    auto config = config::parse(toml, "test config", module_schemas());
+    catalog_ = catalog();
+    catalog_.insert(catalog_.end(), options.extra_modules.begin(), options.extra_modules.end());
+    auto config = config::parse(toml, "test config", module_schemas(catalog_));
     if (!config) {
         std::string errors;
         for (const auto& e : config.error()) errors += "\n  " + e.describe();
@@ -162,7 +165,7 @@ TestServer::TestServer(TestServerOptions options) {
     }
     domain_ = config->server.domain;
     log::set_level(config->server.log_level);
-    server_ = std::make_unique<Server>(std::move(*config), catalog());
+    server_ = std::make_unique<Server>(std::move(*config), catalog_);
     server_->start({.listen = false, .in_memory_storage = true, .handle_signals = false});
     runner_ = std::thread{[this] { server_->run(); }};
 }

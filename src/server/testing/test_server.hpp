@@ -25,6 +25,7 @@
 
 namespace starling::server {
 class Server;
+struct ModuleInfo;
 }
 
 namespace starling::server::testing {
@@ -83,6 +84,8 @@ private:
 struct TestServerOptions {
     std::size_t shards = 1;
     std::string config;  // TOML added to the defaults, e.g. "[modules.roster]\nmax_items = 3"
+    // Modules a test brings (after the catalog's), enabled if enabled_by_default.
+    std::vector<const ModuleInfo*> extra_modules;
 };
 
 class TestServer {
@@ -102,6 +105,7 @@ public:
                                       std::string_view password = test_password);
 
 private:
+    std::vector<const ModuleInfo*> catalog_;  // the Server keeps a reference
     std::unique_ptr<Server> server_;
     std::string domain_;
     std::thread runner_;

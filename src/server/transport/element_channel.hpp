@@ -11,9 +11,24 @@
 #include "net/task.hpp"
 #include "xml/element.hpp"
 #include "xml/stream_parser.hpp"
+#include "xmpp/namespaces.hpp"
 #include "xmpp/sasl/scram.hpp"
 
 namespace starling::server {
+
+// Which kind of stream a channel carries; it sets the content namespace the channel writes
+// stanzas in (RFC 6120 §4.8.2: jabber:client, jabber:server; XEP-0114 §2:
+// jabber:component:accept), so s2s and components reuse the same transports.
+enum class StreamRole { client, server, component };
+
+constexpr std::string_view content_namespace(StreamRole role) {
+    switch (role) {
+        case StreamRole::client: return ns::client;
+        case StreamRole::server: return ns::server;
+        case StreamRole::component: return ns::component_accept;
+    }
+    return ns::client;
+}
 
 struct ChannelEvent {
     enum class Kind {

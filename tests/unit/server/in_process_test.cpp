@@ -3,6 +3,8 @@
 // Each test runs with 1 and with 4 shards.
 #include <gtest/gtest.h>
 
+#include "server/module/events.hpp"
+#include "server/module/module.hpp"
 #include "server/testing/test_server.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -84,6 +86,49 @@ TEST_P(StrictInProcess, an_iq_to_a_strangers_full_jid_gets_service_unavailable_a
     EXPECT_NE(error->find_child("service-unavailable", ns::stanza_errors), nullptr);
     bob->sync();
     for (const auto& e : bob->drain()) EXPECT_NE(e.name(), "iq") << "bob saw carol's request";
+}
+
+}  // namespace
+}  // namespace starling::server::testing
+
+namespace starling::server::testing {
+namespace {
+
+// A module of the test's own: takes <r xmlns='urn:test:sm'/> after bind and answers <a/>,
+// as stream management will.
+class Acknowledger final : public Module {
+public:
+    explicit Acknowledger(ModuleContext& ctx) {
+        ctx.on<NonStanzaElement>([](NonStanzaElement& e) {
+            if (!e.bound || !e.element.is("r", "urn:test:sm")) return Flow::next;
+            e.session.write_element(xml::Element{"a", "urn:test:sm"});
+            return Flow::stop;
+        });
+    }
+};
+
+const ModuleInfo acknowledger{.name = "acknowledger", .create = create_module<Acknowledger>};
+
+TEST(NonStanzaElements, a_module_takes_a_non_stanza_element_after_bind_and_answers_in_order) {
+    TestServer server{{.extra_modules = {&acknowledger}}};
+    server.add_user("alice");
+    auto alice = server.login("alice");
+    alice->send("<r xmlns='urn:test:sm'/><iq type='get' id='after' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+    auto first = alice->next();
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->is("a", "urn:test:sm"));
+    EXPECT_EQ(alice->expect(has_id("after")).attribute("type"), "result");
+}
+
+TEST(NonStanzaElements, one_nobody_takes_ends_the_stream_with_unsupported_stanza_type) {
+    TestServer server{{.extra_modules = {&acknowledger}}};
+    server.add_user("alice");
+    auto alice = server.login("alice");
+    alice->send("<enable xmlns='urn:xmpp:sm:3'/>");
+    auto error = alice->expect(is("error"));
+    EXPECT_TRUE(error.is("error", ns::streams));
+    EXPECT_NE(error.find_child("unsupported-stanza-type", ns::stream_errors), nullptr);
+    EXPECT_TRUE(alice->closed());
 }
 
 }  // namespace

@@ -16,13 +16,12 @@
 
 #include "base/log.hpp"
 #include "base/random.hpp"
-#include "net/shard.hpp"
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "server/modules/blocking/blocklist_store.hpp"
 #include "server/storage/storage_thread.hpp"
-#include "server/stream/c2s/c2s_stream.hpp"
+#include "server/module/session.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::blocking {
@@ -185,7 +184,7 @@ private:
     }
 
     void publish(const xmpp::BareJid& account, Snapshot list) {
-        ctx_.for_each_session(account, [list](C2sStream& stream) {
+        ctx_.for_each_session(account, [list](Session& stream) {
             auto& copy = stream.module_state<SessionBlocklist>();
             copy.list = list;
             copy.known = true;
@@ -336,12 +335,12 @@ private:
 
     // The first stanza of a new session is checked like any other: wait for the copy.
     void await_copy(SessionBound& e) {
-        auto& copy = e.stream.module_state<SessionBlocklist>();
+        auto& copy = e.session.module_state<SessionBlocklist>();
         if (copy.known) return;
-        e.work.push_back(wait_for_copy(e.stream.shared_from_this()));
+        e.work.push_back(wait_for_copy(e.session.shared()));
     }
 
-    static Task<void> wait_for_copy(std::shared_ptr<C2sStream> stream) {
+    static Task<void> wait_for_copy(std::shared_ptr<Session> stream) {
         auto& copy = stream->module_state<SessionBlocklist>();
         boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor};
         timer.expires_after(std::chrono::seconds(30));
@@ -358,7 +357,7 @@ private:
     static Flow from_client(StanzaFromClient& e) {
         const auto& to = e.stanza.to();
         if (!to) return Flow::next;
-        const auto& copy = e.stream.module_state<SessionBlocklist>();
+        const auto& copy = e.session.module_state<SessionBlocklist>();
         if (!copy.list || copy.list->matcher.empty()) return Flow::next;
         if (exempt(*to, e.stanza.from()->bare()) || !copy.list->matcher.matches(*to)) return Flow::next;
         if (e.stanza.is_error() || (e.stanza.kind() == StanzaKind::iq && e.stanza.type() == "result")) return Flow::stop;
@@ -366,19 +365,12 @@ private:
         error.type = "cancel";
         error.application_name = "blocked";
         error.application_ns = errors_ns;
-        e.stream.deliver(e.stanza.error_reply(error));
+        e.session.deliver(e.stanza.error_reply(error));
         return Flow::stop;
     }
 
     void spawn(Task<Snapshot> task) {
-        boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e, Snapshot) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("blocking: loading a blocklist failed: {}", ex.what());
-            }
-        });
+        ctx_.spawn([](Task<Snapshot> load) -> Task<void> { co_await std::move(load); }(std::move(task)));
     }
 
     ModuleContext& ctx_;

@@ -15,7 +15,6 @@
 #include <unordered_map>
 
 #include "base/log.hpp"
-#include "net/shard.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "server/modules/roster/roster_store.hpp"
@@ -113,16 +112,7 @@ private:
         co_await ctx_.storage().run(std::move(save));
     }
 
-    static void spawn(Task<void> task) {
-        boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("last_activity: recording a logout failed: {}", ex.what());
-            }
-        });
-    }
+    void spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
     Task<void> last_logout(IqRequest& request) {
         const xmpp::BareJid account = request.stanza().to()->bare();

@@ -14,7 +14,6 @@
 #include <fmt/chrono.h>
 
 #include "base/log.hpp"
-#include "net/shard.hpp"
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
@@ -117,16 +116,7 @@ private:
         return true;
     }
 
-    void spawn(Task<void> task) {
-        boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("offline: {}", ex.what());
-            }
-        });
-    }
+    void spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
     Task<void> store(Stanza stanza) {
         std::string account{stanza.to()->local()};

@@ -19,7 +19,7 @@
 #include "server/module/module.hpp"
 #include "server/storage/accounts/account_store.hpp"
 #include "server/storage/storage_thread.hpp"
-#include "server/stream/c2s/c2s_stream.hpp"
+#include "server/module/session.hpp"
 #include "xmpp/precis.hpp"
 
 namespace starling::registration {
@@ -103,7 +103,7 @@ public:
         ctx.on<PreAuthIq>([this](PreAuthIq& e) {
             const xml::Element* query = e.iq.payload();
             if (!query || !query->is("query", register_ns)) return Flow::next;
-            e.work = before_authentication(e.stream, e.iq);
+            e.work = before_authentication(e.session, e.iq);
             return Flow::stop;
         });
         // After authentication: to the server (§3.3's example) or to one's own account (no
@@ -115,7 +115,7 @@ public:
         // §3.3: the new password travels in the clear inside the stream; only over TLS.
         ctx.on<StanzaFromClient>(
             [this](StanzaFromClient& e) {
-                if (e.stream.is_secure() || !is_password_change(e.stanza)) return Flow::next;
+                if (e.session.is_secure() || !is_password_change(e.stanza)) return Flow::next;
                 auto reply = e.stanza.error_reply(
                     {StanzaErrorCondition::not_authorized, "a password change needs an encrypted stream", "modify"});
                 reply.set_from(ctx_.domain());
@@ -128,7 +128,7 @@ public:
 private:
     // --- before authentication (connection shard) ---
 
-    Task<void> before_authentication(C2sStream& stream, xmpp::Stanza iq) {
+    Task<void> before_authentication(Session& stream, xmpp::Stanza iq) {
         const xml::Element& query = *iq.payload();
         if (iq.type() == "get") {
             // §3.1: the fields to fill in.

@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "base/log.hpp"
-#include "net/shard.hpp"
 #include "server/modules/roster/roster_module.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "xmpp/namespaces.hpp"
@@ -58,16 +57,7 @@ struct Change {
 
 }  // namespace
 
-void RosterModule::spawn(Task<void> task) {
-    boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log::error("roster: presence handling failed: {}", ex.what());
-        }
-    });
-}
+void RosterModule::spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
 void RosterModule::register_presence_handlers() {
     ctx_.on<OwnPresence>([this](OwnPresence& e) { spawn(broadcast(e.stanza, e.initial)); });

@@ -216,9 +216,12 @@ Task<void> C2sStream::on_element(xml::Element element) {
         // RFC 6120 §4.9.3.12: stanzas before authentication.
         co_return fail(StreamErrorCondition::not_authorized);
     }
-    // RFC 6120 §4.9.3.22; and jabber:server stanzas must never reach another client (§4.8.3).
-    if (!xmpp::Stanza::kind_of(element) || element.xmlns() != ns::client)
+    if (!xmpp::Stanza::kind_of(element) || element.xmlns() != ns::client) {
+        NonStanzaElement event{*this, element, state_ == State::bound};
+        if (shard_.host.hooks().fire(event) == Flow::stop) co_return;
+        // RFC 6120 §4.9.3.22; and jabber:server stanzas must never reach another client (§4.8.3).
         co_return fail(StreamErrorCondition::unsupported_stanza_type);
+    }
     if (state_ == State::authenticated) {
         if (element.is("iq", ns::client) && element.attribute("type") == "set" &&
             element.find_child("bind", ns::bind)) {
@@ -248,6 +251,10 @@ Task<void> C2sStream::on_preauth_iq(xml::Element element) {
         }
     }
     fail(StreamErrorCondition::not_authorized);
+}
+
+void C2sStream::write_element(const xml::Element& element) {
+    if (state_ == State::authenticated || state_ == State::bound) channel_->write(element);
 }
 
 void C2sStream::send_preauth(const xmpp::Stanza& stanza) {

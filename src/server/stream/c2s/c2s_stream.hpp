@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/task.hpp"
+#include "server/module/session.hpp"
 #include "server/transport/element_channel.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/sasl/scram.hpp"
@@ -27,7 +28,7 @@ struct HoldWaiter;
 class Server;
 struct ShardContext;
 
-class C2sStream : public std::enable_shared_from_this<C2sStream> {
+class C2sStream final : public Session, public std::enable_shared_from_this<C2sStream> {
 public:
     C2sStream(Server& server, ShardContext& shard, std::shared_ptr<ElementChannel> channel, std::uint64_t id,
               bool direct_tls);
@@ -35,28 +36,16 @@ public:
 
     Task<void> run();
 
-    // Connection shard only.
-    void deliver(xmpp::Stanza stanza);
-    void close(xmpp::StreamError error);
-    // Answers a PreAuthIq; dropped unless the stream is still before authentication (after
-    // STARTTLS or SASL success, that stream is gone).
-    void send_preauth(const xmpp::Stanza& stanza);
-
-    std::uint64_t id() const { return id_; }
-    const std::optional<xmpp::Jid>& jid() const { return jid_; }
-    bool is_secure() const;
-    const std::string& remote_address() const;
-
-    // Per-session state a module keeps here, keyed by its own type T (made on first use).
-    // Connection shard only; it lives as long as the stream.
-    template <class T>
-    T& module_state() {
-        for (auto& [type, state] : module_state_)
-            if (type == typeid(T)) return *static_cast<T*>(state.get());
-        auto state = std::make_shared<T>();
-        module_state_.emplace_back(typeid(T), state);
-        return *state;
-    }
+    // Session, on the connection shard.
+    void deliver(xmpp::Stanza stanza) override;
+    void close(xmpp::StreamError error) override;
+    void send_preauth(const xmpp::Stanza& stanza) override;
+    void write_element(const xml::Element& element) override;
+    std::shared_ptr<Session> shared() override { return shared_from_this(); }
+    std::uint64_t id() const override { return id_; }
+    const std::optional<xmpp::Jid>& jid() const override { return jid_; }
+    bool is_secure() const override;
+    const std::string& remote_address() const override;
 
 private:
     friend class DeliveryHold;
@@ -108,7 +97,6 @@ private:
     bool binding_ = false;
     std::vector<xmpp::Stanza> early_;  // delivered while the bind result was on its way
     std::shared_ptr<AccountRate> rate_;  // the account's stanza budget (limits.account_stanzas_per_second)
-    std::vector<std::pair<std::type_index, std::shared_ptr<void>>> module_state_;
     std::weak_ptr<DeliveryHold> hold_;  // carried by the messages still on their way
     std::unique_ptr<HoldWaiter> hold_waiter_;
     // SASL exchange in progress

@@ -139,7 +139,7 @@ void TcpChannel::open_stream(const xml::Element& header) {
 void TcpChannel::write(const xml::Element& element) {
     thread_local std::string out;
     out.clear();
-    xml::write(out, element, {ns::client, ns::streams, "stream"});
+    xml::write(out, element, {content_namespace(options_.role), ns::streams, "stream"});
     queue(out);
     if (out.capacity() > 64 * 1024) std::string{}.swap(out);
 }

@@ -22,6 +22,7 @@ struct TcpChannelOptions {
     xml::ParserLimits limits;
     std::size_t max_outbound_queue = 1024 * 1024;
     std::chrono::seconds keepalive_interval{0};
+    StreamRole role = StreamRole::client;
 };
 
 class TcpChannel final : public ElementChannel, public std::enable_shared_from_this<TcpChannel> {

@@ -93,7 +93,7 @@ void FakeChannel::open_stream(const xml::Element& header) {
 void FakeChannel::write(const xml::Element& element) {
     if (closing_) return;
     // Through the real writer and parser, so what the test sees is what a client would.
-    std::string text = xml::to_string(element, {ns::client, ns::streams, "stream"});
+    std::string text = xml::to_string(element, {content_namespace(StreamRole::client), ns::streams, "stream"});
     xml::StreamParser reader;
     reader.feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
     reader.next();
