@@ -20,6 +20,7 @@
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
+#include "server/module/service_disco.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::disco {
@@ -184,29 +185,17 @@ private:
     }
 
     xml::Element host_info() const {
-        xml::Element query{"query", std::string(ns::disco_info)};
-        for (const auto& id : registry_.identities()) {
-            auto& e = query.add_child("identity", std::string(ns::disco_info));
-            e.set_attribute("category", id.category).set_attribute("type", id.type);
-            if (!id.name.empty()) e.set_attribute("name", id.name);
-        }
-        add_features(query, To::host);
+        xml::Element query = disco_info_query(registry_, To::host);
         if (contact_form_) query.add_child(*contact_form_);
         return query;
     }
 
     xml::Element account_info() const {
-        xml::Element query{"query", std::string(ns::disco_info)};
+        xml::Element query = disco_info_query(registry_, To::account);
         query.add_child("identity", std::string(ns::disco_info))
             .set_attribute("category", "account")
             .set_attribute("type", "registered");
-        add_features(query, To::account);
         return query;
-    }
-
-    void add_features(xml::Element& query, To to) const {
-        for (const auto& f : registry_.features(to))
-            query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", f);
     }
 
     // Computed from the very reply disco#info gives, so the two cannot disagree.
@@ -220,15 +209,8 @@ private:
         if (!request.payload().attribute("node").empty())
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
         // The host's: the services modules serve (XEP-0030 §4). An account's: none yet.
-        xml::Element query{"query", std::string(ns::disco_items)};
-        if (to == To::host)
-            for (const auto& item : registry_.items()) {
-                auto& e = query.add_child("item", std::string(ns::disco_items));
-                e.set_attribute("jid", item.jid);
-                if (!item.name.empty()) e.set_attribute("name", item.name);
-                if (!item.node.empty()) e.set_attribute("node", item.node);
-            }
-        request.reply(std::move(query));
+        if (to == To::host) return request.reply(disco_items_query(registry_));
+        request.reply(xml::Element{"query", std::string(ns::disco_items)});
     }
 
     DiscoRegistry& registry_;
