@@ -136,3 +136,25 @@ TEST(ServiceDefaults, without_modules_serving_a_subdomain_the_host_lists_no_item
 
 }  // namespace
 }  // namespace starling::server::testing
+
+namespace starling::server::testing {
+namespace {
+
+TEST(EchoArchive, an_entity_answers_history_from_its_archive_store_whichever_shard_asks) {
+    TestServer server{{.shards = 4, .config = with_echo}};
+    server.add_user("alice");
+    auto a = server.login("alice", "one");
+    auto b = server.login("alice", "two");
+    for (std::string body : {"first", "second", "third", "fourth"}) {
+        a->send("<message type='chat' to='keeper@echo.localhost'><body>" + body + "</body></message>");
+        a->expect(from("keeper@echo.localhost"));
+    }
+    // The archive is written after each echo; a round trip through the same entity orders
+    // this request behind those writes on the entity's shard and the storage thread.
+    b->send("<message type='chat' to='keeper@echo.localhost'><body>history</body></message>");
+    auto answer = b->expect(from("keeper@echo.localhost"));
+    EXPECT_EQ(answer.child_text("body", ns::client), "history: [second] [third] [fourth]");
+}
+
+}  // namespace
+}  // namespace starling::server::testing

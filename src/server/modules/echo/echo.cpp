@@ -2,14 +2,19 @@
 // echo.<domain> shows up in the host's disco#items and answers disco#info itself. A message
 // to any name@echo.<domain> comes back from that entity, numbered per entity: the count
 // lives in the module instance on the entity's owner shard, which sees all of its traffic.
-// A message "ping me" to echo.<domain> makes the service ping the sender (an outgoing iq)
-// and say what came back. Off by default; one instance per shard.
+// Each entity keeps what it received in an archive store (the last 100), and "history"
+// answers with the newest three. A message "ping me" to echo.<domain> makes the service ping
+// the sender (an outgoing iq) and say what came back. Off by default; one instance per shard.
 #include <string>
 #include <unordered_map>
 
 #include "server/config/options.hpp"
 #include "server/module/module.hpp"
 #include "server/module/service_disco.hpp"
+#include "server/storage/archive/archive_store.hpp"
+#include "server/storage/storage_thread.hpp"
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::echo {
@@ -21,6 +26,8 @@ using xmpp::StanzaKind;
 namespace {
 
 constexpr std::string_view echo_ns = "urn:starling:echo";
+constexpr std::string_view archive_name = "echo";
+constexpr std::size_t kept_per_entity = 100;
 
 struct Options {
     std::string subdomain = "echo";
@@ -52,9 +59,37 @@ private:
         if (stanza.is_iq_request())
             return ctx_.send(stanza.error_reply({xmpp::StanzaErrorCondition::service_unavailable}));
         if (stanza.kind() != StanzaKind::message || stanza.is_error() || !stanza.from()) return;
-        std::uint64_t n = ++received_[stanza.to()->bare()];
         std::string body = stanza.element().child_text("body", ns::client);
+        if (body == "history") return ctx_.spawn(history(stanza.to()->bare(), *stanza.from()));
+        std::uint64_t n = ++received_[stanza.to()->bare()];
         ctx_.send(chat(stanza.to()->bare().jid(), *stanza.from(), std::to_string(n) + ": " + body));
+        ctx_.spawn(keep(std::move(stanza)));
+    }
+
+    Task<void> keep(Stanza stanza) {
+        storage::ArchiveItem item{{}, now_us(), stanza.from()->bare().str(), xml::to_string(stanza.element())};
+        auto append = [host = ctx_.domain().str(), entity = stanza.to()->bare().str(), item](storage::Database& db) {
+            return storage::ArchiveStore{db}.append({archive_name, host, entity}, item, kept_per_entity);
+        };
+        co_await ctx_.storage().run(std::move(append));
+    }
+
+    // Answers from the store, so it holds across restarts and whichever shard asked.
+    Task<void> history(xmpp::BareJid entity, xmpp::Jid asker) {
+        auto newest = [host = ctx_.domain().str(), owner = entity.str()](storage::Database& db) {
+            return storage::ArchiveStore{db}.query({archive_name, host, owner}, {.newest = true, .max = 3});
+        };
+        auto page = co_await ctx_.storage().run(std::move(newest));
+        std::string text = "history:";
+        for (const auto& item : page ? page->items : std::vector<storage::ArchiveItem>{})
+            if (auto message = xml::parse_element(item.payload))
+                text += " [" + message->child_text("body", ns::client) + "]";
+        ctx_.send(chat(entity.jid(), asker, text));
+    }
+
+    static std::int64_t now_us() {
+        using namespace std::chrono;
+        return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
     }
 
     // Where it arrives.
