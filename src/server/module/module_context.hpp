@@ -44,6 +44,8 @@ struct CoreServices {
     std::function<Task<xmpp::Stanza>(xmpp::Stanza, std::chrono::milliseconds)> query;
     // At start-up: the router of this shard starts sending the service its stanzas.
     std::function<void(Service&)> add_service;
+    // This shard: ends the waits of queries sent from a JID.
+    std::function<void(const xmpp::Jid&)> cancel_queries;
 };
 
 class ModuleContext {
@@ -100,6 +102,9 @@ public:
     Task<xmpp::Stanza> query(xmpp::Stanza iq, std::chrono::milliseconds timeout = std::chrono::seconds{30}) const {
         return core_.query(std::move(iq), timeout);
     }
+    // An entity (or the service) that goes away: its queries still waiting on this shard
+    // resume at once with remote-server-timeout instead of at their timeout.
+    void cancel_queries(const xmpp::Jid& from) const { core_.cancel_queries(from); }
     // Runs a task of the module's on this shard; a failure is logged with the module's name.
     // (Tasks are not yet cancelled when the module goes: they must hold what they use.)
     void spawn(Task<void> task) const;

@@ -30,7 +30,8 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&router](xmpp::Stanza iq, std::chrono::milliseconds timeout) {
                               return router.query(std::move(iq), timeout);
                           },
-                          [&router](Service& service) { router.add_service(service); }};
+                          [&router](Service& service) { router.add_service(service); },
+                          [&router](const xmpp::Jid& from) { router.cancel_queries(from); }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
                                                    std::move(core));
         static const std::any no_options;

@@ -20,6 +20,7 @@ struct PendingIqs::Waiter {
     boost::asio::steady_timer timer;
     xmpp::Stanza request{xmpp::StanzaKind::iq, {}, std::nullopt, std::nullopt};
     std::optional<xmpp::Stanza> reply;
+    bool cancelled = false;
 };
 
 PendingIqs::PendingIqs(boost::asio::io_context& context, std::size_t shard) : context_{context}, shard_{shard} {}
@@ -48,18 +49,30 @@ Task<xmpp::Stanza> PendingIqs::wait(std::string id) {
     auto it = waiting_.find(id);
     if (it == waiting_.end()) throw std::logic_error("wait() for an iq that was never added");
     std::shared_ptr<Waiter> waiter = it->second;
-    if (!waiter->reply) {
+    if (!waiter->reply && !waiter->cancelled) {
         boost::system::error_code ec;
         co_await waiter->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     }
     waiting_.erase(id);
     if (waiter->reply) co_return std::move(*waiter->reply);
-    co_return waiter->request.error_reply({xmpp::StanzaErrorCondition::remote_server_timeout, "No answer in time"});
+    co_return waiter->request.error_reply({xmpp::StanzaErrorCondition::remote_server_timeout,
+                                           waiter->cancelled ? "The request was withdrawn" : "No answer in time"});
+}
+
+std::size_t PendingIqs::cancel_from(const xmpp::Jid& from) {
+    std::size_t n = 0;
+    for (auto& [id, waiter] : waiting_)
+        if (!waiter->reply && !waiter->cancelled && waiter->request.from() == from) {
+            waiter->cancelled = true;  // no reply: wait() answers remote-server-timeout
+            waiter->timer.cancel();
+            ++n;
+        }
+    return n;
 }
 
 bool PendingIqs::complete(const xmpp::Stanza& reply) {
     auto it = waiting_.find(std::string(reply.id()));
-    if (it == waiting_.end() || it->second->reply) return false;
+    if (it == waiting_.end() || it->second->reply || it->second->cancelled) return false;
     Waiter& waiter = *it->second;
     // Only the addressee may answer; anyone else guessing the id is ignored.
     if (reply.from() != waiter.request.to()) return false;

@@ -31,6 +31,9 @@ public:
     Task<xmpp::Stanza> wait(std::string id);
     // A result or error to one of ours: true if it was awaited (and is taken).
     bool complete(const xmpp::Stanza& reply);
+    // Ends at once every wait for a request sent from `from` (an entity or session that is
+    // going away): each resumes with remote-server-timeout. Returns how many.
+    std::size_t cancel_from(const xmpp::Jid& from);
     // The shard an id of ours names, or nullopt for an id we did not make.
     static std::optional<std::size_t> shard_of(std::string_view id);
     std::size_t size() const { return waiting_.size(); }

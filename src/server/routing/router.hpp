@@ -72,6 +72,8 @@ public:
     // This shard: sends an iq get/set (its 'from' set) and resumes with the reply, or with
     // remote-server-timeout if none comes in time.
     Task<xmpp::Stanza> query(xmpp::Stanza iq, std::chrono::milliseconds timeout);
+    // This shard: ends the waits of queries sent from `from` (see PendingIqs::cancel_from).
+    void cancel_queries(const xmpp::Jid& from) { pending_.cancel_from(from); }
     // At start-up, on this shard: the service starts receiving its domain's stanzas.
     void add_service(Service& service);
 

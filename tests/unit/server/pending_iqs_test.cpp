@@ -98,5 +98,24 @@ TEST(PendingIqs, no_reply_in_time_is_remote_server_timeout_from_the_addressee) {
     EXPECT_EQ(run.pending.size(), 0u);
 }
 
+TEST(PendingIqs, waits_of_a_departing_sender_end_at_once_and_others_go_on) {
+    Waiting run;
+    Stanza from_echo = ping_request();
+    std::string echo_id = run.pending.add(from_echo, std::chrono::seconds{30});
+    Stanza from_room = ping_request();
+    from_room.set_from(Jid::parse("room@conference.localhost"));
+    std::string room_id = run.pending.add(from_room, std::chrono::seconds{30});
+    run.wait_for(echo_id);
+    run.context.poll();
+    EXPECT_EQ(run.pending.cancel_from(*Jid::parse("echo.localhost")), 1u);
+    run.context.run_for(std::chrono::milliseconds{500});
+    ASSERT_TRUE(run.answer);
+    EXPECT_EQ(run.answer->type(), "error");
+    // The other sender's request still takes its reply.
+    EXPECT_TRUE(run.pending.complete(reply(room_id, "alice@localhost/r")));
+    // A cancelled request takes no late reply.
+    EXPECT_FALSE(run.pending.complete(reply(echo_id, "alice@localhost/r")));
+}
+
 }  // namespace
 }  // namespace starling::server
