@@ -100,6 +100,21 @@ void Router::route(Stanza stanza) {
     });
 }
 
+void Router::from_session(Stanza stanza) {
+    if (stanza.kind() == StanzaKind::presence && stanza.to()) {
+        if (is_subscription(stanza.type()) && stanza.type() != "probe") {
+            // RFC 6121 §3.1.2: subscription stanzas are the account's, not one resource's,
+            // and change its roster before they leave.
+            stanza.set_from(stanza.from()->bare().jid());
+            stanza.set_to(stanza.to()->bare().jid());
+            return outbound_subscription(std::move(stanza));
+        }
+        // RFC 6121 §4.6: directed presence (an error or probe from a client goes on as is).
+        if (stanza.type().empty() || stanza.type() == "unavailable") return directed_presence(std::move(stanza));
+    }
+    route(std::move(stanza));
+}
+
 bool Router::dispatch_iq(const IqTable& table, const Stanza& stanza, To to) {
     const xml::Element* payload = stanza.payload();
     if (!payload) return false;

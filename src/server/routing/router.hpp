@@ -37,6 +37,10 @@ public:
 
     // Any stanza with 'from' set, on this shard.
     void route(xmpp::Stanza stanza);
+    // A stanza a client's session sent ('from' stamped, StanzaFromClient passed), on the
+    // session's shard: presence is classified here, for every kind of session, as the
+    // account's own (no 'to'), a subscription stanza or directed presence; the rest is routed.
+    void from_session(xmpp::Stanza stanza);
     // Replies with an error unless the stanza is itself an error (RFC 6120 §8.3.1).
     void bounce(const xmpp::Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {});
 

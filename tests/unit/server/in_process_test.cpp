@@ -65,6 +65,36 @@ TEST_P(InProcess, an_iq_to_a_strangers_full_jid_is_delivered_by_default) {
     EXPECT_EQ(got.attribute("from"), carol->jid());
 }
 
+TEST_P(InProcess, a_subscription_request_leaves_from_the_bare_jid_to_the_contacts_bare_jid) {
+    // RFC 6121 §3.1.2, classified by the router for any kind of session.
+    server.add_user("alice");
+    server.add_user("bob");
+    auto alice = server.login("alice", "phone");
+    auto bob = server.login("bob", "desk");
+    bob->send("<presence/>");
+    bob->sync();
+    alice->send("<presence type='subscribe' to='bob@localhost/desk'/>");
+    auto request = bob->expect(is("presence", "subscribe"));
+    EXPECT_EQ(request.attribute("from"), "alice@localhost");
+    // (Its 'to' reaches bob as his full JID: RFC 6121 §8.5.2.1.2 says the bare JID must be
+    // kept. The roster module readdresses it per resource; issue 17 goes through §3 and §8.)
+}
+
+TEST_P(InProcess, directed_presence_reaches_the_full_jid_and_its_end_follows_the_senders_logout) {
+    // RFC 6121 §4.6: the server remembers directed presence and ends it when the sender goes.
+    server.add_user("alice");
+    server.add_user("bob");
+    auto alice = server.login("alice", "phone");
+    auto bob = server.login("bob", "desk");
+    alice->send("<presence to='bob@localhost/desk'><status>here</status></presence>");
+    auto got = bob->expect(is("presence", ""));
+    EXPECT_EQ(got.attribute("from"), "alice@localhost/phone");
+    EXPECT_EQ(got.child_text("status", ns::client), "here");
+    alice->hang_up();
+    auto gone = bob->expect(is("presence", "unavailable"));
+    EXPECT_EQ(gone.attribute("from"), "alice@localhost/phone");
+}
+
 class StrictInProcess : public ::testing::TestWithParam<std::size_t> {
 protected:
     TestServer server{{.shards = GetParam(), .config = "[modules.roster]\niq_needs_shared_presence = true\n"}};

@@ -141,19 +141,8 @@ void C2sStream::on_stanza(xml::Element element) {
     StanzaFromClient event{*this, stanza};
     if (shard_.host.hooks().fire(event) == Flow::stop) return;
 
-    if (stanza.kind() == xmpp::StanzaKind::presence && stanza.to() && Router::is_subscription(stanza.type()) &&
-        stanza.type() != "probe") {
-        // RFC 6121 §3.1.2: subscription stanzas are the account's, not one resource's, and
-        // change its roster before they leave.
-        stanza.set_from(jid_->bare().jid());
-        stanza.set_to(stanza.to()->bare().jid());
-        return shard_.router.outbound_subscription(std::move(stanza));
-    }
-    if (stanza.kind() == xmpp::StanzaKind::presence && stanza.to() &&
-        (stanza.type().empty() || stanza.type() == "unavailable"))
-        return shard_.router.directed_presence(std::move(stanza));
     if (stanza.kind() == xmpp::StanzaKind::message && !stanza.is_error()) hold(stanza);
-    shard_.router.route(std::move(stanza));
+    shard_.router.from_session(std::move(stanza));
 }
 
 // Messages may be stored for later (XEP-0160): each carries the stream's hold until it has
