@@ -1,10 +1,11 @@
 # cmake -DMODULE=<name> -DSOURCES=<a|b|...> -DSTAMP=<file> -P check_module_includes.cmake
 # A module may use the module API (server/module/), config and storage plumbing, xmpp/, xml/,
 # base/ and other modules' headers; never the stream, transport or routing layers, the
-# Server, or the shard and TLS plumbing beneath them. Run by the build before each module
+# Server, the account store (server/module/accounts.hpp is its module-facing part), or the
+# shard and TLS plumbing beneath them. Run by the build before each module
 # compiles, so a wrong include is a build error naming the file and line.
 set(forbidden "server/stream/" "server/transport/" "server/routing/" "server/server.hpp"
-              "net/shard.hpp" "net/tls_" "net/asio")
+              "server/storage/accounts/" "net/shard.hpp" "net/tls_" "net/asio")
 set(problems "")
 string(REPLACE "|" ";" sources "${SOURCES}")
 foreach(source IN LISTS sources)

@@ -5,12 +5,24 @@
 #include <stdexcept>
 
 #include "base/log.hpp"
+#include "net/call_on.hpp"
 #include "net/shard.hpp"
+#include "server/config/config.hpp"
+#include "server/storage/accounts/account_store.hpp"
 #include "server/module/service.hpp"
 
 namespace starling::server {
 
 ModuleContext::~ModuleContext() = default;
+
+Task<accounts::Credentials> ModuleContext::derive_credentials(std::string password) const {
+    auto derive = [password = std::move(password), iterations = config_.sasl.scram_iterations] {
+        return storage::AccountStore::derive_all(password, iterations);
+    };
+    auto hashing = core_.hashing.get_executor();
+    accounts::Credentials credentials = co_await net::call_on(hashing, std::move(derive));
+    co_return credentials;
+}
 
 void ModuleContext::spawn(Task<void> task) const {
     boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [module = module_](std::exception_ptr e) {

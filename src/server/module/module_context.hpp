@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "net/task.hpp"
+#include "server/module/accounts.hpp"
 #include "server/module/disco_registry.hpp"
 #include "server/module/hooks.hpp"
 #include "server/module/iq_table.hpp"
@@ -77,6 +78,10 @@ public:
     storage::StorageThread& storage() const { return core_.storage; }
     // Owner shard of `account` only (account-addressed events and IQs run there).
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const { return core_.resources_of(account); }
+    // The SCRAM keys of a new password (already OpaqueString-prepared) for every hash, with
+    // sasl.scram_iterations, derived on the hashing pool; for accounts::create and
+    // accounts::set_credentials.
+    Task<accounts::Credentials> derive_credentials(std::string password) const;
     // A thread pool for PBKDF2 (net::call_on(ctx.hashing().get_executor(), ...)).
     boost::asio::thread_pool& hashing() const { return core_.hashing; }
     // Deletes the account `username` and every trace of it, as `starling user del` does (each

@@ -17,7 +17,7 @@
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
-#include "server/storage/accounts/account_store.hpp"
+#include "server/module/accounts.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
@@ -124,7 +124,7 @@ private:
         std::int64_t now = std::time(nullptr);
         std::uint32_t max = options_.max_messages;
         auto write = [account, xml, now, max](storage::Database& db) {
-            if (!storage::AccountStore{db}.exists(account)) return Outcome::no_account;
+            if (!accounts::exists(db, account)) return Outcome::no_account;
             migrate(db);
             storage::Database::Transaction t{db};
             auto count = db.prepare("SELECT COUNT(*) FROM offline_messages WHERE account = ?");

@@ -12,12 +12,11 @@
 #include <string>
 
 #include "base/log.hpp"
-#include "net/call_on.hpp"
 #include "server/config/config.hpp"
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
-#include "server/storage/accounts/account_store.hpp"
+#include "server/module/accounts.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/module/session.hpp"
 #include "xmpp/precis.hpp"
@@ -160,20 +159,16 @@ private:
         // Cheap refusals first, so that PBKDF2 runs only for a registration that will happen.
         auto admit = [user, limit](storage::Database& db) {
             if (limit.reached(db)) return Outcome::over_limit;
-            return storage::AccountStore{db}.exists(user) ? Outcome::exists : Outcome::created;
+            return accounts::exists(db, user) ? Outcome::exists : Outcome::created;
         };
         Outcome outcome = co_await ctx_.storage().run(std::move(admit));
         if (outcome == Outcome::created) {
-            auto derive = [pass = *password, iterations = ctx_.config().sasl.scram_iterations] {
-                return storage::AccountStore::derive_all(pass, iterations);
-            };
-            auto hashing = ctx_.hashing().get_executor();
-            auto credentials = co_await net::call_on(hashing, std::move(derive));
+            auto credentials = co_await ctx_.derive_credentials(*password);
             // Checked again in the same transaction: another registration may have come first.
             auto create = [user, limit, credentials = std::move(credentials)](storage::Database& db) {
                 storage::Database::Transaction transaction{db};
                 if (limit.reached(db)) return Outcome::over_limit;
-                if (!storage::AccountStore{db}.create(user, credentials)) return Outcome::exists;
+                if (!accounts::create(db, user, credentials)) return Outcome::exists;
                 RegistrationLog{db}.add(limit.address, static_cast<std::int64_t>(std::time(nullptr)));
                 transaction.commit();
                 return Outcome::created;
@@ -260,13 +255,9 @@ private:
             co_return request.error(StanzaErrorCondition::forbidden, "not your username");
         auto password = xmpp::precis::opaque_string(given_password);
         if (!password) co_return request.error(StanzaErrorCondition::not_acceptable, "this password is not allowed");
-        auto derive = [pass = *password, iterations = ctx_.config().sasl.scram_iterations] {
-            return storage::AccountStore::derive_all(pass, iterations);
-        };
-        auto hashing = ctx_.hashing().get_executor();
-        auto credentials = co_await net::call_on(hashing, std::move(derive));
+        auto credentials = co_await ctx_.derive_credentials(*password);
         auto store = [user, credentials = std::move(credentials)](storage::Database& db) {
-            return storage::AccountStore{db}.set_credentials(user, credentials);
+            return accounts::set_credentials(db, user, credentials);
         };
         bool changed = co_await ctx_.storage().run(std::move(store));
         if (!changed) co_return request.error(StanzaErrorCondition::registration_required);
