@@ -15,6 +15,7 @@
 #include "server/module/account_deletion.hpp"
 #include "server/module/events.hpp"
 #include "server/storage/accounts/account_store.hpp"
+#include "server/storage/legacy/single_host_tables.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
 #include "server/transport/tcp/tcp_channel.hpp"
@@ -86,6 +87,9 @@ void Server::start(StartOptions options) {
     storage_ = std::make_unique<storage::StorageThread>(options.in_memory_storage ? std::filesystem::path{":memory:"}
                                                                                    : config_.server.data_dir / "starling.db");
     storage::AccountStore migrate{storage_->database_for_startup()};
+    if (auto moved = storage::adopt_single_host_tables(storage_->database_for_startup(), config_.server.domain))
+        log::info("storage: {} row(s) of per-account data moved into the stores keyed by host ({})", moved,
+                  config_.server.domain);
     if (!options.listen) {
         start_shards();
         return;
@@ -152,7 +156,9 @@ Task<bool> Server::remove_account(std::string username) {
         };
         co_await asio::co_spawn(shards_->at(owner).executor(), announce(), asio::use_awaitable);
     }
-    auto remove = [username, &catalog = catalog_](storage::Database& db) { return delete_account(db, username, catalog); };
+    auto remove = [username, host = domain().str(), &catalog = catalog_](storage::Database& db) {
+        return delete_account(db, host, username, catalog);
+    };
     bool removed = co_await storage_->run(std::move(remove));
     co_return removed;
 }

@@ -34,6 +34,16 @@ def register_iq(stream, type_, inner=""):
     return answer(stream, ident)
 
 
+NS_VCARD = "vcard-temp"
+NS_PRIVATE = "jabber:iq:private"
+
+
+def iq(stream, type_, payload):
+    ident = f"iq{next(_ids)}"
+    stream.send(f"<iq type='{type_}' id='{ident}'>{payload}</iq>")
+    return answer(stream, ident)
+
+
 def fields(username, password):
     return f"<username>{username}</username><password>{password}</password>"
 
@@ -176,6 +186,11 @@ def test_cancellation_removes_the_account_and_its_data_and_ends_its_sessions(reg
     other, _ = login(port, "mercutio", PASSWORD, resource="two")
     assert is_result(roster_iq(s, "set", "<item jid='tybalt@localhost'/>"))
     assert items(roster_iq(s, "get"))
+    assert is_result(iq(s, "set", f"<vCard xmlns='{NS_VCARD}'><FN>Mercutio</FN></vCard>"))
+    assert is_result(iq(s, "set", f"<query xmlns='{NS_PRIVATE}'><notes xmlns='x:notes'>a plague</notes></query>"))
+    alice, _ = login(port, "alice", PASSWORD)  # mercutio has no available resource: kept offline
+    alice.send("<message to='mercutio@localhost' type='chat' id='m1'><body>for the old account</body></message>")
+    assert is_result(alice.ping("sync"))
     reply = register_iq(s, "set", "<remove/>")
     assert is_result(reply), ET.tostring(reply)
     # §3.2: a <not-authorized/> stream error to every session of the account.
@@ -186,6 +201,14 @@ def test_cancellation_removes_the_account_and_its_data_and_ends_its_sessions(reg
     assert is_result(register(port, "mercutio", "second life"))
     s, _ = login(port, "mercutio", "second life")
     assert items(roster_iq(s, "get")) == {}
+    vcard = iq(s, "get", f"<vCard xmlns='{NS_VCARD}'/>").find(q(NS_VCARD, "vCard"))
+    assert vcard is not None and len(vcard) == 0, ET.tostring(vcard)
+    notes = iq(s, "get", f"<query xmlns='{NS_PRIVATE}'><notes xmlns='x:notes'/></query>")
+    assert notes.findtext(f"{q(NS_PRIVATE, 'query')}/{q('x:notes', 'notes')}") in (None, ""), ET.tostring(notes)
+    s.send("<presence/>")
+    assert is_result(s.ping("sync"))
+    messages = [e for e in s.poll_events(0.3) if e.kind == "element" and e.elem.tag == q(NS_CLIENT, "message")]
+    assert not messages, "an offline message kept for the removed account"
 
 
 def test_cancellation_ends_the_subscriptions_of_the_contacts(register_server):

@@ -11,10 +11,10 @@ class ArchiveContract : public ::testing::Test {
 protected:
     Database db{":memory:"};
     ArchiveStore archive{db};
-    ArchiveOwner alice{"mam", "localhost", "alice"};
+    StoreOwner alice{"mam", "localhost", "alice"};
 
     // Items "m1".."mN" at times 1000, 2000, ..., alternating 'with' bob and carol.
-    void fill(ArchiveOwner owner, int n) {
+    void fill(StoreOwner owner, int n) {
         for (int i = 1; i <= n; ++i)
             archive.append(owner, {"m" + std::to_string(i), i * 1000, i % 2 ? "bob@localhost" : "carol@localhost",
                                    "<message>" + std::to_string(i) + "</message>"});
@@ -85,13 +85,13 @@ TEST_F(ArchiveContract, an_unknown_paging_id_is_not_a_page) {
     EXPECT_FALSE(archive.query(alice, {.after_id = "nope"}));
     EXPECT_FALSE(archive.query(alice, {.before_id = "nope"}));
     // Another owner's id is unknown here too.
-    ArchiveOwner bob{"mam", "localhost", "bob"};
+    StoreOwner bob{"mam", "localhost", "bob"};
     archive.append(bob, {"b1", 1, "", "x"});
     EXPECT_FALSE(archive.query(alice, {.after_id = "b1"}));
 }
 
 TEST_F(ArchiveContract, a_quota_drops_the_oldest_items_of_that_owner_only) {
-    ArchiveOwner bob{"mam", "localhost", "bob"};
+    StoreOwner bob{"mam", "localhost", "bob"};
     fill(bob, 3);
     for (int i = 1; i <= 5; ++i) archive.append(alice, {"a" + std::to_string(i), i, "", "x"}, 3);
     EXPECT_EQ(ids(*archive.query(alice, {})), (Ids{"a3", "a4", "a5"}));
@@ -99,8 +99,8 @@ TEST_F(ArchiveContract, a_quota_drops_the_oldest_items_of_that_owner_only) {
 }
 
 TEST_F(ArchiveContract, stores_and_owners_are_apart_and_removal_takes_only_the_owner) {
-    ArchiveOwner room{"muc", "conference.localhost", "room"};
-    ArchiveOwner alice_echo{"echo", "localhost", "alice"};
+    StoreOwner room{"muc", "conference.localhost", "room"};
+    StoreOwner alice_echo{"echo", "localhost", "alice"};
     fill(alice, 2);
     fill(alice_echo, 1);
     fill(room, 4);

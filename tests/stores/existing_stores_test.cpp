@@ -1,32 +1,14 @@
-// Contracts of the stores that came before ArchiveStore, on an in-memory SQLite database:
-// what each must keep doing when its engine changes (PostgreSQL) or it moves onto the
-// generic stores (issue 16).
+// Contracts of the stores that came before the generic ones (MapStore, ArchiveStore), on an
+// in-memory SQLite database: what each must keep doing when its engine changes (PostgreSQL)
+// or it moves onto the generic stores.
 #include <gtest/gtest.h>
 
 #include "server/modules/blocking/blocklist_store.hpp"
 #include "server/modules/roster/roster_store.hpp"
 #include "server/storage/accounts/account_store.hpp"
-#include "server/storage/keyval/key_value_store.hpp"
 
 namespace starling::storage {
 namespace {
-
-TEST(KeyValueContract, a_value_is_kept_per_store_account_and_key_and_replaced_on_set) {
-    Database db{":memory:"};
-    KeyValueStore kv{db};
-    kv.set("vcard", "alice", "", "<vCard/>");
-    kv.set("private", "alice", "storage:bookmarks", "<storage/>");
-    kv.set("vcard", "bob", "", "<vCard>bob</vCard>");
-    EXPECT_EQ(kv.get("vcard", "alice", ""), "<vCard/>");
-    kv.set("vcard", "alice", "", "<vCard>new</vCard>");
-    EXPECT_EQ(kv.get("vcard", "alice", ""), "<vCard>new</vCard>");
-    EXPECT_EQ(kv.get("private", "alice", "storage:bookmarks"), "<storage/>");
-    kv.remove("private", "alice", "storage:bookmarks");
-    EXPECT_FALSE(kv.get("private", "alice", "storage:bookmarks"));
-    kv.remove_account("alice");
-    EXPECT_FALSE(kv.get("vcard", "alice", ""));
-    EXPECT_EQ(kv.get("vcard", "bob", ""), "<vCard>bob</vCard>");
-}
 
 TEST(AccountContract, credentials_are_kept_per_hash_and_replaced_and_removed_with_the_account) {
     Database db{":memory:"};

@@ -5,6 +5,7 @@
 
 #include <future>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "server/module/account_deletion.hpp"
 #include "server/modules/catalog.hpp"
 #include "server/storage/accounts/account_store.hpp"
+#include "server/storage/legacy/single_host_tables.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/precis.hpp"
 
@@ -97,14 +99,19 @@ std::optional<std::string> read_password() {
     return prepared;
 }
 
-storage::Database open(const config::Config& config) { return storage::Database{config.server.data_dir / "starling.db"}; }
+std::unique_ptr<storage::Database> open(const config::Config& config) {
+    auto db = std::make_unique<storage::Database>(config.server.data_dir / "starling.db");
+    storage::adopt_single_host_tables(*db, config.server.domain);
+    return db;
+}
 
 }  // namespace
 
 int user_add(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
-    auto db = open(config);
+    auto opened = open(config);
+    storage::Database& db = *opened;
     storage::AccountStore accounts{db};
     if (accounts.exists(*name)) {
         std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
@@ -123,8 +130,9 @@ int user_add(const config::Config& config, const std::string& user) {
 int user_del(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
-    auto db = open(config);
-    if (!server::delete_account(db, *name, server::catalog())) {
+    auto opened = open(config);
+    storage::Database& db = *opened;
+    if (!server::delete_account(db, config.server.domain, *name, server::catalog())) {
         std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
         return 1;
     }
@@ -135,7 +143,8 @@ int user_del(const config::Config& config, const std::string& user) {
 int user_passwd(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
-    auto db = open(config);
+    auto opened = open(config);
+    storage::Database& db = *opened;
     storage::AccountStore accounts{db};
     if (!accounts.exists(*name)) {
         std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
@@ -193,7 +202,8 @@ int user_import(const config::Config& config) {
         std::cerr << "starling: nothing imported\n";
         return 2;
     }
-    auto db = open(config);
+    auto opened = open(config);
+    storage::Database& db = *opened;
     storage::AccountStore accounts{db};
     std::erase_if(entries, [&](const Entry& e) { return accounts.exists(e.name); });
     std::size_t skipped = seen.size() - entries.size();
@@ -216,7 +226,8 @@ int user_import(const config::Config& config) {
 }
 
 int user_list(const config::Config& config) {
-    auto db = open(config);
+    auto opened = open(config);
+    storage::Database& db = *opened;
     for (const auto& name : storage::AccountStore{db}.list()) std::cout << name << "@" << config.server.domain << "\n";
     return 0;
 }

@@ -12,9 +12,11 @@
 #include "net/task.hpp"
 #include "server/module/accounts.hpp"
 #include "server/module/disco_registry.hpp"
+#include "server/module/exports.hpp"
 #include "server/module/hooks.hpp"
 #include "server/module/iq_table.hpp"
 #include "server/module/service.hpp"
+#include "server/module/stores.hpp"
 #include "xmpp/stanza.hpp"
 #include "xmpp/stream_error.hpp"
 
@@ -52,9 +54,9 @@ struct CoreServices {
 class ModuleContext {
 public:
     ModuleContext(std::string module, const xmpp::Jid& domain, const config::Config& config, Hooks& hooks,
-                  IqTable& iq, DiscoRegistry& disco, CoreServices core)
+                  IqTable& iq, DiscoRegistry& disco, Exports& exports, CoreServices core)
         : module_{std::move(module)}, domain_{domain}, config_{config}, hooks_{hooks}, iq_{iq}, disco_{disco},
-          core_{std::move(core)} {}
+          exports_{exports}, core_{std::move(core)} {}
     ~ModuleContext();
 
     const std::string& module_name() const { return module_; }
@@ -71,10 +73,25 @@ public:
     Flow fire(E& event) const {
         return hooks_.fire(event);
     }
+    // Offers a typed service to the other modules of this host and shard (exports.hpp).
+    template <class T>
+    void provide(T& implementation) {
+        exports_.provide<T>(implementation, module_);
+    }
+    // Another module's service, or null when that module is off. Look it up when needed,
+    // not in the constructor (the provider may be created later).
+    template <class T>
+    T* find() const {
+        return exports_.find<T>();
+    }
     // Routes a stanza the module originates (its 'from' must be set). From a local account,
     // on its owner shard, it passes StanzaFromAccount first (the account's blocklist).
     void send(xmpp::Stanza stanza) const { core_.send(std::move(stanza)); }
-    // The SQLite storage thread: a module's store runs its queries there.
+    // The module's stores (stores.hpp), named by the module; keyed by (host, owner).
+    stores::KeyValue key_value(std::string_view store) const { return {core_.storage, std::string(store)}; }
+    stores::Map map(std::string_view store) const { return {core_.storage, std::string(store)}; }
+    stores::Archive archive(std::string_view store) const { return {core_.storage, std::string(store)}; }
+    // The storage thread, for several store steps in one transaction (storage().run(fn)).
     storage::StorageThread& storage() const { return core_.storage; }
     // Owner shard of `account` only (account-addressed events and IQs run there).
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const { return core_.resources_of(account); }
@@ -125,6 +142,7 @@ private:
     Hooks& hooks_;
     IqTable& iq_;
     DiscoRegistry& disco_;
+    Exports& exports_;
     CoreServices core_;
     std::vector<std::unique_ptr<Service>> services_;
 };

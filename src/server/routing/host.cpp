@@ -33,7 +33,7 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&router](Service& service) { router.add_service(service); },
                           [&router](const xmpp::Jid& from) { router.cancel_queries(from); }};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
-                                                   std::move(core));
+                                                   exports_, std::move(core));
         static const std::any no_options;
         auto opts = config_.module_options.find(std::string(info->name));
         modules_.push_back(info->create(*ctx, opts == config_.module_options.end() ? no_options : opts->second));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "server/module/disco_registry.hpp"
+#include "server/module/exports.hpp"
 #include "server/module/hooks.hpp"
 #include "server/module/iq_table.hpp"
 #include "server/module/module.hpp"
@@ -37,6 +38,7 @@ private:
     Hooks hooks_;
     IqTable iq_;
     DiscoRegistry disco_;
+    Exports exports_;
     std::vector<std::unique_ptr<ModuleContext>> contexts_;
     std::vector<std::unique_ptr<Module>> modules_;
 };

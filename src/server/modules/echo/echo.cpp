@@ -11,8 +11,6 @@
 #include "server/config/options.hpp"
 #include "server/module/module.hpp"
 #include "server/module/service_disco.hpp"
-#include "server/storage/archive/archive_store.hpp"
-#include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
 #include "xmpp/namespaces.hpp"
@@ -45,7 +43,7 @@ Stanza chat(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view body) {
 class EchoModule final : public Module {
 public:
     EchoModule(ModuleContext& ctx, const Options& options)
-        : ctx_{ctx}, service_{ctx.add_service(options.subdomain, "Echo")} {
+        : ctx_{ctx}, service_{ctx.add_service(options.subdomain, "Echo")}, archive_{ctx.archive(archive_name)} {
         service_.disco.add_identity({"component", "generic", "Echo"});
         service_.disco.add_feature(echo_ns);
         answer_disco(service_);
@@ -68,18 +66,15 @@ private:
 
     Task<void> keep(Stanza stanza) {
         storage::ArchiveItem item{{}, now_us(), stanza.from()->bare().str(), xml::to_string(stanza.element())};
-        auto append = [host = ctx_.domain().str(), entity = stanza.to()->bare().str(), item](storage::Database& db) {
-            return storage::ArchiveStore{db}.append({archive_name, host, entity}, item, kept_per_entity);
-        };
-        co_await ctx_.storage().run(std::move(append));
+        stores::Owner entity = stores::Owner::of(stanza.to()->bare());
+        co_await archive_.append(std::move(entity), std::move(item), kept_per_entity);
     }
 
     // Answers from the store, so it holds across restarts and whichever shard asked.
     Task<void> history(xmpp::BareJid entity, xmpp::Jid asker) {
-        auto newest = [host = ctx_.domain().str(), owner = entity.str()](storage::Database& db) {
-            return storage::ArchiveStore{db}.query({archive_name, host, owner}, {.newest = true, .max = 3});
-        };
-        auto page = co_await ctx_.storage().run(std::move(newest));
+        stores::Owner owner = stores::Owner::of(entity);
+        storage::ArchiveRange newest{.newest = true, .max = 3};
+        auto page = co_await archive_.query(std::move(owner), std::move(newest));
         std::string text = "history:";
         for (const auto& item : page ? page->items : std::vector<storage::ArchiveItem>{})
             if (auto message = xml::parse_element(item.payload))
@@ -115,6 +110,7 @@ private:
 
     ModuleContext& ctx_;
     Service& service_;
+    stores::Archive archive_;  // owner: the entity (name@echo.<domain>)
     std::unordered_map<xmpp::BareJid, std::uint64_t> received_;  // by entity
 };
 

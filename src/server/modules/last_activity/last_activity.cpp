@@ -2,10 +2,9 @@
 // it last logged out with the status of its last unavailable presence (§3), for the account
 // itself and for those subscribed to its presence only (§3, §8: no presence leak).
 // One instance per shard. Hooks and account-addressed IQs run on the account's owner shard,
-// so `unavailable_status_` (per bound resource) is shard-local; the store runs on the storage
-// thread (KeyValueStore, store "lastactivity", key "": "<unix seconds>\n<status>").
-#include <boost/asio/co_spawn.hpp>
-
+// so `unavailable_status_` (per bound resource) is shard-local. The logouts are a KeyValue
+// store, "lastactivity", owned by the account: "<unix seconds>\n<status>". Who may ask is
+// the roster's answer (PresenceSubscriptions).
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -17,9 +16,7 @@
 #include "base/log.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
-#include "server/modules/roster/roster_store.hpp"
-#include "server/storage/keyval/key_value_store.hpp"
-#include "server/storage/storage_thread.hpp"
+#include "server/module/presence_subscriptions.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::last_activity {
@@ -30,8 +27,6 @@ using xmpp::StanzaErrorCondition;
 namespace {
 
 constexpr std::string_view last_ns = "jabber:iq:last";
-constexpr std::string_view store_name = "lastactivity";
-constexpr std::string_view key = "";
 
 struct Logout {
     std::int64_t at = 0;  // unix seconds
@@ -57,17 +52,12 @@ xml::Element answer(std::int64_t seconds, std::string_view status = {}) {
     return query;
 }
 
-// What the handler needs from the store, read in one call.
-struct Lookup {
-    bool authorized = false;
-    std::optional<std::string> stored;
-};
-
 }  // namespace
 
 class LastActivityModule final : public Module {
 public:
-    explicit LastActivityModule(ModuleContext& ctx) : ctx_{ctx}, started_{std::chrono::steady_clock::now()} {
+    explicit LastActivityModule(ModuleContext& ctx)
+        : ctx_{ctx}, logouts_{ctx.key_value("lastactivity")}, started_{std::chrono::steady_clock::now()} {
         // §6: the feature, for the server and on accounts' behalf.
         ctx.disco().add_feature(last_ns);
         ctx.disco().add_feature(last_ns, To::account);
@@ -100,43 +90,25 @@ private:
             logout.status = std::move(it->second);
             unavailable_status_.erase(it);
         }
-        spawn(save_logout(std::string(resource.local()), encode(logout)));
+        ctx_.spawn(logouts_.set(stores::Owner::of(resource.bare()), encode(logout)));
     }
-
-    // A member coroutine taking its arguments by value: its frame owns them.
-    Task<void> save_logout(std::string user, std::string value) {
-        auto save = [user = std::move(user), value = std::move(value)](storage::Database& db) {
-            storage::KeyValueStore{db}.set(store_name, user, key, value);
-            return true;
-        };
-        co_await ctx_.storage().run(std::move(save));
-    }
-
-    void spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
     Task<void> last_logout(IqRequest& request) {
         const xmpp::BareJid account = request.stanza().to()->bare();
         const xmpp::BareJid requester = request.from().bare();
-        bool own = requester == account;
-        std::string user{account.local()}, contact = requester.str();
-        auto load = [user, contact, own](storage::Database& db) {
-            Lookup out;
-            if (own) {
-                out.authorized = true;
-            } else {
-                // §3 and §8: only an entity allowed to see the user's presence (a subscription
-                // 'from' or 'both' in the user's roster) may learn when the user was last here.
-                auto item = roster::RosterStore{db}.item(user, contact);
-                out.authorized = item && (item->subscription == "from" || item->subscription == "both");
-            }
-            if (out.authorized) out.stored = storage::KeyValueStore{db}.get(store_name, user, key);
-            return out;
-        };
-        Lookup found = co_await ctx_.storage().run(std::move(load));
-        if (!found.authorized) {
+        // §3 and §8: only an entity allowed to see the user's presence (a subscription 'from'
+        // or 'both' in the user's roster) may learn when the user was last here.
+        bool authorized = requester == account;
+        if (!authorized) {
+            if (auto* subscriptions = ctx_.find<PresenceSubscriptions>())
+                authorized = co_await subscriptions->receives_presence(account, requester);
+        }
+        if (!authorized) {
             request.error(StanzaErrorCondition::forbidden);
             co_return;
         }
+        stores::Owner owner = stores::Owner::of(account);
+        std::optional<std::string> stored = co_await logouts_.get(std::move(owner));
         // §3: a connected resource means the user is here now: seconds='0', empty query.
         // (Checked after the store call, on the owner shard, so it is the current state.)
         if (!ctx_.resources_of(account).empty()) {
@@ -145,9 +117,9 @@ private:
         }
         // Never logged out: there is no last activity to report. seconds='0' would claim the
         // user is online (§3 reserves it for that), so item-not-found.
-        auto logout = found.stored ? decode(*found.stored) : std::nullopt;
+        auto logout = stored ? decode(*stored) : std::nullopt;
         if (!logout) {
-            if (found.stored) log::error("last_activity: the stored logout of {} does not parse", user);
+            if (stored) log::error("last_activity: the stored logout of {} does not parse", account.str());
             request.error(StanzaErrorCondition::item_not_found);
             co_return;
         }
@@ -155,6 +127,7 @@ private:
     }
 
     ModuleContext& ctx_;
+    stores::KeyValue logouts_;
     std::chrono::steady_clock::time_point started_;
     std::unordered_map<xmpp::Jid, std::string> unavailable_status_;  // by bound resource
 };
@@ -164,9 +137,6 @@ extern const ModuleInfo info{
     .description = "Tells the server's uptime, and a contact's last logout to its subscribers",
     .xeps = {{12, "2.0", "Last Activity"}},
     .create = create_module<LastActivityModule>,
-    .remove_account = [](storage::Database& db, std::string_view username) {
-        storage::KeyValueStore{db}.remove(store_name, username, key);
-    },
 };
 
 }  // namespace starling::last_activity

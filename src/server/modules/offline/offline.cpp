@@ -1,8 +1,9 @@
 // XEP-0160 offline messages: chat and normal messages for an account with no available
 // resource are stored, and delivered at its next initial presence with non-negative
 // priority, each stamped with XEP-0203 delay. Bounded per account; past the bound the sender
-// gets resource-constraint. Handlers run on the account's owner shard; the store on the
-// storage thread, where each message is one row written (and the count checked) at once.
+// gets resource-constraint. Handlers run on the account's owner shard. The messages are an
+// archive store, "offline", owned by the account; each is appended (with the account's
+// existence and the bound checked) in one step on the storage thread.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -18,6 +19,7 @@
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "server/module/accounts.hpp"
+#include "server/storage/archive/archive_store.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
@@ -36,31 +38,13 @@ struct Options {
     std::uint32_t max_messages = 1000;
 };
 
-struct Stored {
-    std::string xml;
-    std::int64_t stamp;  // seconds since the epoch, UTC
-};
-
 enum class Outcome { stored, full, no_account };
 
-void migrate(storage::Database& db) {
-    db.migrate("offline", {
-        "CREATE TABLE offline_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,"
-        " stanza TEXT NOT NULL, stamp INTEGER NOT NULL)",
-        "CREATE INDEX offline_messages_by_account ON offline_messages(account, id)",
-    });
-}
+constexpr std::string_view store_name = "offline";
 
-void remove_account(storage::Database& db, std::string_view account) {
-    migrate(db);
-    auto q = db.prepare("DELETE FROM offline_messages WHERE account = ?");
-    q.bind(1, account);
-    q.run();
-}
-
-// XEP-0082 date-time in UTC.
-std::string timestamp(std::int64_t seconds) {
-    std::time_t t = static_cast<std::time_t>(seconds);
+// XEP-0082 date-time in UTC, from microseconds since the epoch.
+std::string timestamp(std::int64_t micros) {
+    std::time_t t = static_cast<std::time_t>(micros / 1'000'000);
     std::tm tm{};
     gmtime_r(&t, &tm);
     return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", tm);
@@ -119,23 +103,17 @@ private:
     void spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
     Task<void> store(Stanza stanza) {
-        std::string account{stanza.to()->local()};
-        std::string xml = xml::to_string(stanza.element());  // declares its own namespace
-        std::int64_t now = std::time(nullptr);
-        std::uint32_t max = options_.max_messages;
-        auto write = [account, xml, now, max](storage::Database& db) {
+        std::string host{stanza.to()->domain()}, account{stanza.to()->local()};
+        storage::ArchiveItem item{.when = std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count(),
+                                  .with = stanza.from() ? stanza.from()->bare().str() : std::string{},
+                                  .payload = xml::to_string(stanza.element())};  // declares its namespace
+        std::size_t max = options_.max_messages;
+        auto write = [host, account, item = std::move(item), max](storage::Database& db) {
             if (!accounts::exists(db, account)) return Outcome::no_account;
-            migrate(db);
-            storage::Database::Transaction t{db};
-            auto count = db.prepare("SELECT COUNT(*) FROM offline_messages WHERE account = ?");
-            count.bind(1, account);
-            count.step();
-            if (count.integer(0) >= max) return Outcome::full;
-            auto insert = db.prepare("INSERT INTO offline_messages(account, stanza, stamp) VALUES(?, ?, ?)");
-            insert.bind(1, account).bind(2, xml).bind(3, now);
-            insert.run();
-            t.commit();
-            return Outcome::stored;
+            auto id = storage::ArchiveStore{db}.append_below({store_name, host, account}, item, max);
+            return id ? Outcome::stored : Outcome::full;
         };
         Outcome outcome = co_await ctx_.storage().run(std::move(write));
         if (outcome == Outcome::stored) co_return;
@@ -155,20 +133,19 @@ private:
         };
         const xmpp::BareJid owner = to.bare();
         if (!still_bound()) co_return release(owner);
-        auto take = [account](storage::Database& db) {
-            migrate(db);
+        auto take = [host = std::string(to.domain()), account](storage::Database& db) {
             storage::Database::Transaction t{db};
-            std::vector<Stored> out;
-            auto q = db.prepare("SELECT stanza, stamp FROM offline_messages WHERE account = ? ORDER BY id");
-            q.bind(1, account);
-            while (q.step()) out.push_back({q.text(0), q.integer(1)});
-            auto del = db.prepare("DELETE FROM offline_messages WHERE account = ?");
-            del.bind(1, account);
-            del.run();
+            storage::ArchiveStore archive{db};
+            storage::StoreOwner owner{store_name, host, account};
+            // Everything, oldest first; the bound may have been lowered since they were kept.
+            std::size_t all = archive.count(owner);
+            std::vector<storage::ArchiveItem> out;
+            if (all > 0) out = std::move(archive.query(owner, {.max = all})->items);
+            archive.clear(owner);
             t.commit();
             return out;
         };
-        std::vector<Stored> messages;
+        std::vector<storage::ArchiveItem> messages;
         try {
             messages = co_await ctx_.storage().run(std::move(take));
         } catch (...) {
@@ -179,7 +156,7 @@ private:
         // the owner shard).
         replaying_ = true;
         for (auto& m : messages) {
-            auto element = xml::parse_element(m.xml);
+            auto element = xml::parse_element(m.payload);
             if (!element) continue;
             auto parsed = Stanza::parse(std::move(*element));
             if (!parsed) continue;
@@ -187,7 +164,7 @@ private:
             // XEP-0203: when and by whom it was held.
             xml::Element& delay = s.element().add_child("delay", std::string(delay_ns));
             delay.set_attribute("from", ctx_.domain().str());
-            delay.set_attribute("stamp", timestamp(m.stamp));
+            delay.set_attribute("stamp", timestamp(m.when));
             delay.add_text("Offline storage");
             s.set_to(to);
             ctx_.send(std::move(s));
@@ -225,7 +202,6 @@ extern const ModuleInfo info{
     .xeps = {{160, "1.0.1", "Best Practices for Handling Offline Messages"}, {203, "2.0", "Delayed Delivery"}},
     .options = &options,
     .create = create_module_with_options<OfflineModule, Options>,
-    .remove_account = &remove_account,
 };
 
 }  // namespace starling::offline

@@ -1,7 +1,7 @@
 // XEP-0049 Private XML Storage: XML an account keeps on the server for itself, one document
-// per namespace (KeyValueStore, store "private", key = the namespace). Only the account
-// itself may read or write it (§4). Handlers run on the account's owner shard; the store
-// runs on the storage thread. The module holds no state of its own.
+// per namespace (a Map store, "private", owned by the account, keyed by the namespace). Only
+// the account itself may read or write it (§4). Handlers run on the account's owner shard;
+// the store runs on the storage thread.
 #include <string>
 #include <vector>
 
@@ -9,8 +9,6 @@
 #include "base/result.hpp"
 #include "server/config/config.hpp"
 #include "server/module/module.hpp"
-#include "server/storage/keyval/key_value_store.hpp"
-#include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
 
@@ -23,7 +21,6 @@ using xmpp::StanzaErrorCondition;
 namespace {
 
 constexpr std::string_view private_ns = "jabber:iq:private";
-constexpr std::string_view store_name = "private";
 
 // §2.3: "namespaces beginning with 'jabber:' or 'http://jabber.org/', as well as
 // 'vcard-temp'" are reserved; refusing them is optional, and we do, so private storage
@@ -63,7 +60,8 @@ bool own_account(const IqRequest& r) { return r.from().bare() == r.stanza().to()
 
 class PrivateXmlModule final : public Module {
 public:
-    explicit PrivateXmlModule(ModuleContext& ctx) : ctx_{ctx}, max_depth_{ctx.config().limits.max_depth} {
+    explicit PrivateXmlModule(ModuleContext& ctx)
+        : documents_{ctx.map("private")}, max_depth_{ctx.config().limits.max_depth} {
         ctx.iq().on_get(private_ns, "query", To::account, [this](IqRequest& r) { return get(r); });
         ctx.iq().on_set(private_ns, "query", To::account, [this](IqRequest& r) { return set(r); });
     }
@@ -80,11 +78,9 @@ private:
             request.error(ns.error());
             co_return;
         }
-        std::string user{request.stanza().to()->local()};
-        auto load = [user, key = *ns](storage::Database& db) {
-            return storage::KeyValueStore{db}.get(store_name, user, key);
-        };
-        std::optional<std::string> stored = co_await ctx_.storage().run(std::move(load));
+        const xmpp::BareJid account = request.stanza().to()->bare();
+        stores::Owner owner = stores::Owner::of(account);
+        std::optional<std::string> stored = co_await documents_.get(std::move(owner), *ns);
         if (!stored) {
             // Nothing stored: the query comes back with the asked-for element, empty.
             const xml::Element* asked = request.payload().first_child_element();
@@ -95,7 +91,7 @@ private:
         }
         auto query = xml::parse_element(*stored, max_depth_);
         if (!query) {
-            log::error("private_xml: the stored {} of {} does not parse", *ns, user);
+            log::error("private_xml: the stored {} of {} does not parse", *ns, account.str());
             request.error(StanzaErrorCondition::internal_server_error);
             co_return;
         }
@@ -117,17 +113,13 @@ private:
         xml::Element query{"query", std::string(private_ns)};
         for (const auto& node : request.payload().children())
             if (!node.is_text()) query.add_child(node.element);
-        std::string user{request.stanza().to()->local()};
-        // An empty WriteContext: the stored text declares every namespace itself.
-        auto save = [user, key = *ns, text = xml::to_string(query)](storage::Database& db) {
-            storage::KeyValueStore{db}.set(store_name, user, key, text);
-            return true;
-        };
-        co_await ctx_.storage().run(std::move(save));
+        const stores::Owner owner = stores::Owner::of(request.stanza().to()->bare());
+        std::string text = xml::to_string(query);  // declares every namespace itself
+        co_await documents_.set(owner, std::move(*ns), std::move(text));
         request.reply();
     }
 
-    ModuleContext& ctx_;
+    stores::Map documents_;
     std::size_t max_depth_;  // the stanza depth limit: stored elements were within it
 };
 
@@ -136,9 +128,6 @@ extern const ModuleInfo info{
     .description = "Keeps private XML documents for each account (client settings, bookmarks)",
     .xeps = {{49, "1.2", "Private XML Storage"}},
     .create = create_module<PrivateXmlModule>,
-    // No remove_account: the keys are client-chosen namespaces and KeyValueStore cannot list
-    // them, so these rows go with KeyValueStore::remove_account, which account deletion runs
-    // for every store.
 };
 
 }  // namespace starling::private_xml

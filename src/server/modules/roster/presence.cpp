@@ -320,19 +320,22 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     release(account);
 }
 
+Task<bool> RosterModule::receives_presence(xmpp::BareJid account, xmpp::BareJid contact) {
+    if (const Subscribers* known = cached_subscribers(account)) co_return known->bare_jids.contains(contact.str());
+    auto lookup = [user = std::string(account.local()), contact = contact.str()](storage::Database& db) {
+        return RosterStore{db}.item(user, contact);
+    };
+    std::optional<RosterItem> item = co_await ctx_.storage().run(std::move(lookup));
+    co_return item && sees_presence(*item);
+}
+
 Task<void> RosterModule::answer_probe(Stanza probe) {
     if (!probe.from()) co_return;
     const xmpp::BareJid account = probe.to()->bare();
     const xmpp::Jid prober = probe.from()->bare().jid();
-    std::string user{account.local()}, contact = prober.str();
     // §4.3.2: only a subscriber learns anything, and a stranger cannot tell why not.
-    if (const Subscribers* known = cached_subscribers(account)) {
-        if (!known->bare_jids.contains(contact)) co_return;
-    } else {
-        auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
-        auto item = co_await ctx_.storage().run(std::move(lookup));
-        if (!item || !sees_presence(*item)) co_return;
-    }
+    bool subscribed = co_await receives_presence(account, prober.bare());
+    if (!subscribed) co_return;
     auto available = available_of(account);
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
     if (available.empty()) ctx_.send(presence("unavailable", account.jid(), prober));
@@ -413,15 +416,7 @@ Flow RosterModule::guard_iq(Stanza& stanza) {
 }
 
 Task<void> RosterModule::deliver_if_sharing(Stanza iq) {
-    std::string user{iq.to()->local()}, contact = iq.from()->bare().str();
-    bool sharing = false;
-    if (const Subscribers* known = cached_subscribers(iq.to()->bare())) {
-        sharing = known->bare_jids.contains(contact);
-    } else {
-        auto lookup = [user, contact](storage::Database& db) { return RosterStore{db}.item(user, contact); };
-        auto item = co_await ctx_.storage().run(std::move(lookup));
-        sharing = item && sees_presence(*item);
-    }
+    bool sharing = co_await receives_presence(iq.to()->bare(), iq.from()->bare());
     if (!sharing) {
         ctx_.route_again(iq.error_reply({xmpp::StanzaErrorCondition::service_unavailable}));
         co_return;

@@ -37,6 +37,7 @@ RosterModule::RosterModule(ModuleContext& ctx, const Options& options) : ctx_{ct
         if (it->second.empty()) interested_.erase(it);
     });
     register_presence_handlers();
+    ctx.provide<server::PresenceSubscriptions>(*this);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
+#include "server/module/presence_subscriptions.hpp"
 #include "server/modules/roster/roster_store.hpp"
 #include "server/modules/roster/subscription_state.hpp"
 
@@ -28,9 +29,10 @@ struct Options {
     bool iq_needs_shared_presence = false;
 };
 
-class RosterModule final : public server::Module {
+class RosterModule final : public server::Module, public server::PresenceSubscriptions {
 public:
     RosterModule(server::ModuleContext& ctx, const Options& options);
+    Task<bool> receives_presence(xmpp::BareJid account, xmpp::BareJid contact) override;
 
 private:
     // roster.cpp

@@ -1,15 +1,13 @@
-// XEP-0054 vcard-temp: an account's vCard, stored whole as serialized XML (KeyValueStore,
-// store "vcard", key ""). Anyone may read it (§5: it is world-readable); only the account
+// XEP-0054 vcard-temp: an account's vCard, stored whole as serialized XML (a KeyValue store,
+// "vcard", owned by the account). Anyone may read it (§5: it is world-readable); only the account
 // itself may replace it (§3.2). Handlers run on the account's owner shard; the store runs
-// on the storage thread. The module holds no state of its own.
+// on the storage thread.
 #include <optional>
 #include <string>
 
 #include "base/log.hpp"
 #include "server/config/config.hpp"
 #include "server/module/module.hpp"
-#include "server/storage/keyval/key_value_store.hpp"
-#include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
 
@@ -21,8 +19,6 @@ using xmpp::StanzaErrorCondition;
 namespace {
 
 constexpr std::string_view vcard_ns = "vcard-temp";
-constexpr std::string_view store_name = "vcard";
-constexpr std::string_view key = "";
 
 bool own_account(const IqRequest& r) { return r.from().bare() == r.stanza().to()->bare(); }
 
@@ -30,7 +26,8 @@ bool own_account(const IqRequest& r) { return r.from().bare() == r.stanza().to()
 
 class VcardModule final : public Module {
 public:
-    explicit VcardModule(ModuleContext& ctx) : ctx_{ctx}, max_depth_{ctx.config().limits.max_depth} {
+    explicit VcardModule(ModuleContext& ctx)
+        : vcards_{ctx.key_value("vcard")}, max_depth_{ctx.config().limits.max_depth} {
         // §4: "vcard-temp" in disco#info.
         ctx.disco().add_feature(vcard_ns);
         ctx.disco().add_feature(vcard_ns, To::account);
@@ -40,9 +37,9 @@ public:
 
 private:
     Task<void> get(IqRequest& request) {
-        std::string user{request.stanza().to()->local()};
-        auto load = [user](storage::Database& db) { return storage::KeyValueStore{db}.get(store_name, user, key); };
-        std::optional<std::string> stored = co_await ctx_.storage().run(std::move(load));
+        const xmpp::BareJid account = request.stanza().to()->bare();
+        stores::Owner owner = stores::Owner::of(account);
+        std::optional<std::string> stored = co_await vcards_.get(std::move(owner));
         if (!stored) {
             // §3.1 allows item-not-found or an empty <vCard/> for one's own missing vCard. We
             // answer the empty vCard: it is the same answer as after publishing an empty one,
@@ -58,7 +55,7 @@ private:
         }
         auto vcard = xml::parse_element(*stored, max_depth_);
         if (!vcard) {
-            log::error("vcard: the stored vCard of {} does not parse", user);
+            log::error("vcard: the stored vCard of {} does not parse", account.str());
             request.error(StanzaErrorCondition::internal_server_error);
             co_return;
         }
@@ -71,26 +68,21 @@ private:
             request.error(StanzaErrorCondition::forbidden);
             co_return;
         }
-        std::string user{request.stanza().to()->local()};
+        const stores::Owner owner = stores::Owner::of(request.stanza().to()->bare());
         const xml::Element& vcard = request.payload();
         // §3.2: a set replaces the whole vCard. An empty one removes it, so others then get
         // the same answer as for an account that never published one (§3.3).
         bool remove = vcard.child_element_count() == 0;
-        // An empty WriteContext: the stored text declares xmlns='vcard-temp' itself.
-        std::string text = remove ? std::string{} : xml::to_string(vcard);
-        auto save = [user, remove, text = std::move(text)](storage::Database& db) {
-            storage::KeyValueStore store{db};
-            if (remove)
-                store.remove(store_name, user, key);
-            else
-                store.set(store_name, user, key, text);
-            return true;
-        };
-        co_await ctx_.storage().run(std::move(save));
+        if (remove) {
+            co_await vcards_.remove(owner);
+        } else {
+            std::string text = xml::to_string(vcard);  // declares xmlns='vcard-temp' itself
+            co_await vcards_.set(owner, std::move(text));
+        }
         request.reply();
     }
 
-    ModuleContext& ctx_;
+    stores::KeyValue vcards_;
     std::size_t max_depth_;  // the stanza depth limit: stored elements were within it
 };
 
@@ -99,9 +91,6 @@ extern const ModuleInfo info{
     .description = "Stores each account's vCard and hands it to anyone who asks",
     .xeps = {{54, "1.3.0", "vcard-temp"}},
     .create = create_module<VcardModule>,
-    .remove_account = [](storage::Database& db, std::string_view username) {
-        storage::KeyValueStore{db}.remove(store_name, username, key);
-    },
 };
 
 }  // namespace starling::vcard

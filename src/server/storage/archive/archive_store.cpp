@@ -18,7 +18,7 @@ ArchiveStore::ArchiveStore(Database& db) : db_{db} {
     });
 }
 
-std::string ArchiveStore::append(ArchiveOwner owner, ArchiveItem item, std::size_t quota) {
+std::string ArchiveStore::append(StoreOwner owner, ArchiveItem item, std::size_t quota) {
     if (item.id.empty()) item.id = random::id(12);
     Database::Transaction tx{db_};
     auto insert = db_.prepare(
@@ -39,14 +39,22 @@ std::string ArchiveStore::append(ArchiveOwner owner, ArchiveItem item, std::size
     return item.id;
 }
 
-std::optional<std::int64_t> ArchiveStore::sequence_of(ArchiveOwner owner, std::string_view id) {
+std::optional<std::string> ArchiveStore::append_below(StoreOwner owner, ArchiveItem item, std::size_t limit) {
+    Database::Transaction tx{db_};
+    if (count(owner) >= limit) return std::nullopt;
+    std::string id = append(owner, std::move(item));
+    tx.commit();
+    return id;
+}
+
+std::optional<std::int64_t> ArchiveStore::sequence_of(StoreOwner owner, std::string_view id) {
     auto q = db_.prepare("SELECT seq FROM archive WHERE store = ? AND host = ? AND owner = ? AND id = ?");
     q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner).bind(4, id);
     if (!q.step()) return std::nullopt;
     return q.integer(0);
 }
 
-std::optional<ArchivePage> ArchiveStore::query(ArchiveOwner owner, const ArchiveRange& range) {
+std::optional<ArchivePage> ArchiveStore::query(StoreOwner owner, const ArchiveRange& range) {
     std::optional<std::int64_t> after, before;
     if (range.after_id && !(after = sequence_of(owner, *range.after_id))) return std::nullopt;
     if (range.before_id && !(before = sequence_of(owner, *range.before_id))) return std::nullopt;
@@ -62,8 +70,8 @@ std::optional<ArchivePage> ArchiveStore::query(ArchiveOwner owner, const Archive
     if (before) sql += " AND seq < ?";
     sql += backward ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq ASC LIMIT ?";
     auto q = db_.prepare(sql);
-    int i = 1;
-    q.bind(i++, owner.store).bind(i++, owner.host).bind(i++, owner.owner);
+    q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner);
+    int i = 4;
     if (range.with) q.bind(i++, *range.with);
     if (range.start) q.bind(i++, *range.start);
     if (range.end) q.bind(i++, *range.end);
@@ -80,7 +88,7 @@ std::optional<ArchivePage> ArchiveStore::query(ArchiveOwner owner, const Archive
     return page;
 }
 
-std::optional<ArchiveItem> ArchiveStore::find(ArchiveOwner owner, std::string_view id) {
+std::optional<ArchiveItem> ArchiveStore::find(StoreOwner owner, std::string_view id) {
     auto q = db_.prepare(
         "SELECT id, at, with_jid, payload FROM archive WHERE store = ? AND host = ? AND owner = ? AND id = ?");
     q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner).bind(4, id);
@@ -88,16 +96,22 @@ std::optional<ArchiveItem> ArchiveStore::find(ArchiveOwner owner, std::string_vi
     return ArchiveItem{q.text(0), q.integer(1), q.text(2), q.blob(3)};
 }
 
-std::size_t ArchiveStore::count(ArchiveOwner owner) {
+std::size_t ArchiveStore::count(StoreOwner owner) {
     auto q = db_.prepare("SELECT count(*) FROM archive WHERE store = ? AND host = ? AND owner = ?");
     q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner);
     q.step();
     return static_cast<std::size_t>(q.integer(0));
 }
 
-void ArchiveStore::remove_before(ArchiveOwner owner, std::int64_t when) {
+void ArchiveStore::remove_before(StoreOwner owner, std::int64_t when) {
     auto q = db_.prepare("DELETE FROM archive WHERE store = ? AND host = ? AND owner = ? AND at < ?");
     q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner).bind(4, when);
+    q.run();
+}
+
+void ArchiveStore::clear(StoreOwner owner) {
+    auto q = db_.prepare("DELETE FROM archive WHERE store = ? AND host = ? AND owner = ?");
+    q.bind(1, owner.store).bind(2, owner.host).bind(3, owner.owner);
     q.run();
 }
 

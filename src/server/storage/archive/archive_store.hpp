@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/storage/database.hpp"
+#include "server/storage/store_owner.hpp"
 
 namespace starling::storage {
 
@@ -40,27 +41,28 @@ struct ArchivePage {
     bool complete = false;
 };
 
-struct ArchiveOwner {
-    std::string_view store, host, owner;
-};
-
 class ArchiveStore {
 public:
     explicit ArchiveStore(Database& db);
 
     // Appends; then, with a quota, drops the owner's oldest items beyond it. Returns the id.
-    std::string append(ArchiveOwner owner, ArchiveItem item, std::size_t quota = 0);
+    std::string append(StoreOwner owner, ArchiveItem item, std::size_t quota = 0);
+    // Appends only while the owner holds fewer than `limit` items (a full mailbox refuses
+    // the newcomer instead of dropping the oldest); nullopt when full.
+    std::optional<std::string> append_below(StoreOwner owner, ArchiveItem item, std::size_t limit);
     // nullopt when after_id or before_id names no item of the owner (RSM: item-not-found).
-    std::optional<ArchivePage> query(ArchiveOwner owner, const ArchiveRange& range);
-    std::optional<ArchiveItem> find(ArchiveOwner owner, std::string_view id);
-    std::size_t count(ArchiveOwner owner);
+    std::optional<ArchivePage> query(StoreOwner owner, const ArchiveRange& range);
+    std::optional<ArchiveItem> find(StoreOwner owner, std::string_view id);
+    std::size_t count(StoreOwner owner);
     // Retention: drops the owner's items older than `when`.
-    void remove_before(ArchiveOwner owner, std::int64_t when);
+    void remove_before(StoreOwner owner, std::int64_t when);
+    // Every item of the owner in this store.
+    void clear(StoreOwner owner);
     // Everything an owner has in any store (an account or room deleted).
     void remove_owner(std::string_view host, std::string_view owner);
 
 private:
-    std::optional<std::int64_t> sequence_of(ArchiveOwner owner, std::string_view id);
+    std::optional<std::int64_t> sequence_of(StoreOwner owner, std::string_view id);
     Database& db_;
 };
 
