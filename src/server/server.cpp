@@ -66,7 +66,7 @@ Server::Server(config::Config config, const std::vector<const ModuleInfo*>& cata
       catalog_{catalog},
       domain_{parse_domain(config_.server.domain)},
       auth_throttle_{config_.sasl.failures_before_delay, config_.sasl.failure_window, config_.sasl.max_delay},
-      preauth_limiter_{config_.limits.max_preauth_per_ip},
+      preauth_{config_.limits.max_preauth_per_ip, config_.limits.max_preauth},
       secret_{random::bytes(32)} {}
 
 Server::~Server() {
@@ -138,6 +138,15 @@ std::uint64_t Server::open_stream(std::size_t index, std::shared_ptr<ElementChan
         asio::co_spawn(shards_->at(index).context(), [stream] { return stream->run(); }, asio::detached);
     });
     return id;
+}
+
+void Server::evict(const std::vector<PreauthTable::Connection>& connections) {
+    for (const auto& gone : connections)
+        shards_->post(gone.shard, [this, gone] {
+            auto& streams = contexts_[gone.shard]->streams;
+            if (auto it = streams.find(gone.id); it != streams.end())
+                if (auto stream = it->second.lock()) stream->evict();
+        });
 }
 
 Task<bool> Server::remove_account(std::string username) {

@@ -23,6 +23,7 @@
 #include "server/routing/host.hpp"
 #include "server/routing/router.hpp"
 #include "server/stream/c2s/auth_throttle.hpp"
+#include "server/stream/c2s/preauth_table.hpp"
 
 namespace starling::storage { class StorageThread; }
 
@@ -82,7 +83,9 @@ public:
     // deletion as `starling user del`), on the storage thread. False if there was none.
     Task<bool> remove_account(std::string username);
     AuthThrottle& auth_throttle() { return auth_throttle_; }
-    ConnectionLimiter& preauth_limiter() { return preauth_limiter_; }
+    PreauthTable& preauth() { return preauth_; }
+    // Any thread: closes connections the pre-auth table evicted, each on its own shard.
+    void evict(const std::vector<PreauthTable::Connection>& connections);
     // Per-process random secret (fake SCRAM credentials for unknown accounts).
     const std::string& secret() const { return secret_; }
 
@@ -103,7 +106,7 @@ private:
     boost::asio::thread_pool hashing_{1};
     std::optional<net::TlsContext> tls_;
     AuthThrottle auth_throttle_;
-    ConnectionLimiter preauth_limiter_;
+    PreauthTable preauth_;
     std::string secret_;
     std::vector<std::string> listening_;
     StartOptions options_;

@@ -406,20 +406,25 @@ def test_idle_authenticated_session_gets_connection_timeout(make_server):
     witness.check()
 
 
-def test_preauth_connections_per_ip_are_limited_and_freed_by_authenticating(make_server):
+def test_an_address_at_its_preauth_limit_makes_room_by_evicting_its_least_advanced_connection(make_server):
+    # Issue 17: the limit never turns the newcomer away (users share addresses behind NAT).
     server = start(make_server, limits="max_preauth_per_ip = 5")
     witness = Witness(server)  # authenticated: it holds no pre-auth slot
     held = [open_plain(server) for _ in range(5)]
+    held[0].starttls()  # the oldest, but the furthest along: TLS done
+    held[1].starttls()
     sixth = RawStream(server.port)
-    sixth.send(stream_header())
-    assert_stream_error(sixth, "policy-violation", server)
-    # One of the five authenticates, which frees its slot.
-    first = held[0]
-    first.starttls()
-    assert first.auth_scram("SCRAM-SHA-256", "alice", PASSWORD)[:2] == ("success", True)
+    assert sixth.open().tag == q(NS_STREAMS, "features"), log_tail(server)
+    # The oldest of those with the least progress (a header, no TLS) made room.
+    assert_stream_error(held[2], "policy-violation", server)
+    for s in held[:2] + held[3:]:
+        s.poll_events(0.2)
+        assert not s.eof, "a connection further along, or younger, was closed"
+    # One authenticates, which frees its slot: the next newcomer displaces nobody.
+    assert held[0].auth_scram("SCRAM-SHA-256", "alice", PASSWORD)[:2] == ("success", True)
     another = RawStream(server.port)
-    features = another.open()
-    assert features.tag == q(NS_STREAMS, "features"), log_tail(server)
-    for s in held[1:]:
-        assert not s.eof, "a connection within the limit was closed"
+    assert another.open().tag == q(NS_STREAMS, "features"), log_tail(server)
+    for s in [held[1], held[3], held[4], sixth]:
+        s.poll_events(0.2)
+        assert not s.eof, "a connection was closed though the address was under its limit again"
     witness.check()

@@ -62,7 +62,11 @@ const OptionSet<LimitsSection>& limits_options() {
         .add("max_outbound_queue", &LimitsSection::max_outbound_queue,
              "Bytes queued for a client that does not read before it is disconnected")
         .add("preauth_timeout", &LimitsSection::preauth_timeout, "Seconds a connection may take to authenticate")
-        .add("max_preauth_per_ip", &LimitsSection::max_preauth_per_ip, "Unauthenticated connections allowed per IP address")
+        .add("max_preauth_per_ip", &LimitsSection::max_preauth_per_ip,
+             "Unauthenticated connections kept per IP address; a new one past it closes the address's "
+             "connection that has made the least progress (the oldest first), never the newcomer; 0: no cap")
+        .add("max_preauth", &LimitsSection::max_preauth,
+             "Unauthenticated connections kept in all, with the same eviction as max_preauth_per_ip; 0: no cap")
         .add("account_stanzas_per_second", &LimitsSection::account_stanzas_per_second,
              "Stanzas per second one account may send, summed over its sessions; faster senders are read "
              "more slowly (nothing is dropped); 0 disables")

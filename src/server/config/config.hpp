@@ -47,6 +47,7 @@ struct LimitsSection {
     std::size_t max_outbound_queue = 1024 * 1024;
     std::chrono::seconds preauth_timeout{30};
     std::uint32_t max_preauth_per_ip = 100;
+    std::uint32_t max_preauth = 10000;
     std::uint32_t account_stanzas_per_second = 1000;
     std::uint32_t account_stanza_burst = 1000;
 };

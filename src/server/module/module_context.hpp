@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,7 @@ struct CoreServices {
     // Any shard: deletes an account and everything stored for it; false if there was none.
     std::function<Task<bool>(std::string username)> remove_account;
     // Any shard: closes every bound session of an account with a stream error.
-    std::function<void(const xmpp::BareJid&, xmpp::StreamError)> close_sessions;
+    std::function<void(const xmpp::BareJid&, xmpp::StreamError, std::optional<xmpp::Jid>)> close_sessions;
     // Owner shard: runs a function with each bound session of an account, on the session's shard.
     std::function<void(const xmpp::BareJid&, std::function<void(Session&)>)> for_each_session;
     // Any shard: routes a stanza as if it had just arrived (no StanzaFromAccount).
@@ -113,9 +114,11 @@ public:
     void for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const {
         core_.for_each_session(account, std::move(fn));
     }
-    // Closes every bound session of `account` with `error`. Any shard.
-    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) const {
-        core_.close_sessions(account, std::move(error));
+    // Closes every bound session of `account` with `error`, but the one bound as `keep` if
+    // given. Any shard.
+    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error,
+                        std::optional<xmpp::Jid> keep = std::nullopt) const {
+        core_.close_sessions(account, std::move(error), std::move(keep));
     }
     // Sends an iq get/set (its 'from' set: the host, a service or an entity of the module's)
     // and resumes with the answer: a result, an error, or remote-server-timeout when none

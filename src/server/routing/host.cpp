@@ -20,8 +20,9 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
                           server.hashing(),
                           [&server](std::string username) { return server.remove_account(std::move(username)); },
-                          [&router](const xmpp::BareJid& account, xmpp::StreamError error) {
-                              router.close_sessions(account, std::move(error));
+                          [&router](const xmpp::BareJid& account, xmpp::StreamError error,
+                                    std::optional<xmpp::Jid> keep) {
+                              router.close_sessions(account, std::move(error), std::move(keep));
                           },
                           [&router](const xmpp::BareJid& account, std::function<void(Session&)> fn) {
                               router.for_each_session(account, std::move(fn));

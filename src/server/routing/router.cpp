@@ -410,11 +410,12 @@ void Router::unbind(const xmpp::Jid& jid, std::uint64_t connection_id) {
     if (resources.empty()) homes_.erase(it);
 }
 
-void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError error) {
+void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError error, std::optional<xmpp::Jid> keep) {
     std::size_t owner = server_.owner_of(account);
     if (owner != shard_) {
-        server_.shards().post(owner, [&server = server_, owner, account, error = std::move(error)]() mutable {
-            server.shard(owner).router.close_sessions(account, std::move(error));
+        server_.shards().post(owner, [&server = server_, owner, account, error = std::move(error),
+                                      keep = std::move(keep)]() mutable {
+            server.shard(owner).router.close_sessions(account, std::move(error), std::move(keep));
         });
         return;
     }
@@ -422,7 +423,7 @@ void Router::close_sessions(const xmpp::BareJid& account, xmpp::StreamError erro
     if (it == homes_.end()) return;
     // Each stream unbinds itself as it finishes.
     for (const auto& r : it->second.resources)
-        server_.shards().post(r.session.shard, [w = r.session.stream, error] {
+        if (r.jid != keep) server_.shards().post(r.session.shard, [w = r.session.stream, error] {
             if (auto s = w.lock()) s->close(error);
         });
 }

@@ -63,7 +63,8 @@ public:
     static bool is_subscription(std::string_view type);
     // Any shard: hops to the owner shard and closes every bound session of the account
     // with `error` (an account removed in-band, XEP-0077 §3.2).
-    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error);
+    // Closes every bound session of `account` but `keep` (if given) with `error`. Any shard.
+    void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error, std::optional<xmpp::Jid> keep = {});
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Runs `fn` with each bound stream of the account, each on its own shard.
     void for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const;

@@ -3,8 +3,12 @@
 // Each test runs with 1 and with 4 shards.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
+#include "server/server.hpp"
 #include "server/testing/test_server.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -159,6 +163,53 @@ TEST(NonStanzaElements, one_nobody_takes_ends_the_stream_with_unsupported_stanza
     EXPECT_TRUE(error.is("error", ns::streams));
     EXPECT_NE(error.find_child("unsupported-stanza-type", ns::stream_errors), nullptr);
     EXPECT_TRUE(alice->closed());
+}
+
+
+// Issue 17: one address at its pre-auth cap must not lock out the clients that share it.
+class PreauthCap : public ::testing::TestWithParam<std::size_t> {
+protected:
+    TestServer server{{.shards = GetParam(), .config = "[limits]\nmax_preauth_per_ip = 2\n"}};
+
+    void wait_for_preauth(std::size_t n) {
+        auto deadline = std::chrono::steady_clock::now() + hang_guard;
+        while (server.server().preauth().size() != n && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds{1});
+        ASSERT_EQ(server.server().preauth().size(), n);
+    }
+};
+
+INSTANTIATE_TEST_SUITE_P(Shards, PreauthCap, ::testing::Values(1, 4),
+                         [](const auto& info) { return std::to_string(info.param) + "_shards"; });
+
+TEST_P(PreauthCap, a_newcomer_makes_room_by_closing_the_addresss_least_advanced_connection) {
+    server.add_user("alice");
+    auto opened = server.connect();
+    opened->open();
+    auto silent = server.connect();  // never sends its header
+    wait_for_preauth(2);
+    auto newcomer = server.connect();
+    EXPECT_TRUE(silent->closed());
+    newcomer->open();
+    EXPECT_TRUE(newcomer->auth_plain("alice", test_password));
+    EXPECT_TRUE(opened->auth_plain("alice", test_password));
+    wait_for_preauth(0);  // authenticated connections leave the table
+}
+
+TEST_P(PreauthCap, an_evicted_stream_gets_policy_violation_and_the_others_go_on) {
+    server.add_user("alice");
+    auto first = server.connect();
+    first->open();
+    auto second = server.connect();
+    second->open();
+    wait_for_preauth(2);
+    auto third = server.connect();
+    third->open();
+    auto error = first->expect(is("error"));
+    EXPECT_NE(error.find_child("policy-violation", ns::stream_errors), nullptr);
+    EXPECT_TRUE(first->closed());
+    EXPECT_TRUE(second->auth_plain("alice", test_password));
+    EXPECT_TRUE(third->auth_plain("alice", test_password));
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // RosterModule, part two: presence subscriptions (RFC 6121 §3, Appendix A) and presence
 // broadcast and probes (§4). Runs on the account's owner shard; each state change is one
 // read-modify-write inside one storage-thread call, then pushes and routing here.
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 
 #include "base/log.hpp"
 #include "server/modules/roster/roster_module.hpp"
 #include "server/storage/storage_thread.hpp"
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::roster {
@@ -37,6 +41,7 @@ void apply(RosterItem& i, const SubscriptionState& s) {
     i.ask = s.pending_out;
     i.pending_in = s.pending_in;
     i.approved = s.approved;
+    if (!i.pending_in) i.request.clear();
 }
 
 // Nothing left that the user asked for or agreed to: a hidden item has no reason to exist.
@@ -46,6 +51,25 @@ Stanza presence(std::string_view type, const xmpp::Jid& from, const xmpp::Jid& t
     xml::Element e{"presence", std::string(ns::client)};
     if (!type.empty()) e.set_attribute("type", type);
     return Stanza{StanzaKind::presence, std::move(e), from, to};
+}
+
+// A stranger's request is stored until answered, so its size is bounded; the extensions
+// clients put there (a nick, a pre-auth token) are a few hundred bytes.
+constexpr std::size_t max_stored_request_bytes = 4096;
+
+// The subscribe request to keep for redelivery at the user's next login (§3.1.3), with its
+// extension elements; "" when it is too large to keep whole (the request itself is kept).
+std::string stored_request(const Stanza& subscribe) {
+    std::string text = xml::to_string(subscribe.element());
+    return text.size() <= max_stored_request_bytes ? text : std::string{};
+}
+
+// The request again, as the contact sent it, addressed to the resource that logged in.
+Stanza pending_request(const RosterItem& item, const xmpp::Jid& contact, const xmpp::Jid& to) {
+    if (!item.request.empty())
+        if (auto element = xml::parse_element(item.request); element && element->is("presence", ns::client))
+            return Stanza{StanzaKind::presence, std::move(*element), contact, to};
+    return presence("subscribe", contact, to);
 }
 
 struct Change {
@@ -129,6 +153,12 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         }
     std::vector<xmpp::Jid> own;
     for (const auto& [resource, element] : available_of(account)) own.push_back(resource);
+    // §4.5.2: unavailable presence goes to the resource that generated it too, while it is
+    // still bound (a session that ended generates its own, which has nobody to reach).
+    if (!available) {
+        auto bound = ctx_.resources_of(account);
+        if (std::find(bound.begin(), bound.end(), from) != bound.end()) own.push_back(from);
+    }
 
     // §4.2.2, §4.4.2, §4.5.2: to every contact subscribed to the user's presence, and to
     // the user's own available resources. Nobody else learns anything (§3: no leaks).
@@ -180,7 +210,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
     }
     // §3.1.3: requests the user has not answered yet come again at each login.
     for (const auto& item : pending)
-        if (auto contact = xmpp::Jid::parse(item.jid)) ctx_.send(presence("subscribe", *contact, from));
+        if (auto contact = xmpp::Jid::parse(item.jid)) ctx_.send(pending_request(item, *contact, from));
 }
 
 const RosterModule::Subscribers* RosterModule::cached_subscribers(const xmpp::BareJid& account) const {
@@ -264,7 +294,8 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     std::string user{account.local()}, contact = contact_jid.str();
     ++changing_[account];
     auto max_pending = options_.max_items;
-    auto change = [user, contact, t = *type, max_pending](storage::Database& db) {
+    std::string request = *type == SubscriptionType::subscribe ? stored_request(stanza) : std::string{};
+    auto change = [user, contact, t = *type, max_pending, request](storage::Database& db) {
         RosterStore roster{db};
         auto existing = roster.item(user, contact);
         RosterItem item = existing.value_or(RosterItem{contact});
@@ -279,6 +310,7 @@ Task<void> RosterModule::inbound(Stanza stanza) {
         c.lost_from = before.from && !c.transition.next.from;
         if (!c.transition.changed(before)) return c;
         apply(c.item, c.transition.next);
+        if (c.item.pending_in && t == SubscriptionType::subscribe) c.item.request = request;
         if (empty_hidden(c.item)) {
             if (existing) roster.forget(user, contact);
             return c;

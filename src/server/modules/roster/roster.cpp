@@ -112,7 +112,9 @@ Task<void> RosterModule::get(IqRequest& request) {
         co_return;
     }
     xml::Element query{"query", std::string(ns::roster)};
-    if (client_ver) query.set_attribute("ver", std::to_string(answer.version));  // §2.6.2
+    // §2.6.3: with versioning advertised, every result carries the version, also for a
+    // client whose get had none (it can cache the roster from now on).
+    query.set_attribute("ver", std::to_string(answer.version));
     for (const auto& item : answer.items) query.add_child(item_element(item));
     request.reply(std::move(query));
 }

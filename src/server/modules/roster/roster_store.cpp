@@ -37,7 +37,8 @@ std::vector<std::string> split_groups(std::string_view s) {
     return out;
 }
 
-constexpr const char* columns = "jid, name, subscription, ask, pending_in, approved, groups, version, removed, hidden";
+constexpr const char* columns =
+    "jid, name, subscription, ask, pending_in, approved, groups, version, removed, hidden, request";
 }  // namespace
 
 RosterStore::RosterStore(Database& db) : db_{db} {
@@ -49,12 +50,13 @@ RosterStore::RosterStore(Database& db) : db_{db} {
         "CREATE INDEX roster_items_by_version ON roster_items(account, version)",
         "CREATE TABLE roster_versions (account TEXT PRIMARY KEY, version INTEGER NOT NULL)",
         "ALTER TABLE roster_items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE roster_items ADD COLUMN request TEXT NOT NULL DEFAULT ''",
     });
 }
 
 RosterItem RosterStore::read_row(storage::Statement& q) {
     return RosterItem{q.text(0), q.text(1), q.text(2), q.integer(3) != 0, q.integer(4) != 0, q.integer(5) != 0,
-                      split_groups(q.text(6)), q.integer(7), q.integer(8) != 0, q.integer(9) != 0};
+                      split_groups(q.text(6)), q.integer(7), q.integer(8) != 0, q.integer(9) != 0, q.text(10)};
 }
 
 std::int64_t RosterStore::version(std::string_view account) {
@@ -107,7 +109,7 @@ void RosterStore::forget(std::string_view account, std::string_view jid) {
     Database::Transaction t{db_};
     std::int64_t v = next_version(account);
     auto q = db_.prepare(
-        "UPDATE roster_items SET removed = 1, hidden = 0, version = ?, pending_in = 0, approved = 0"
+        "UPDATE roster_items SET removed = 1, hidden = 0, version = ?, pending_in = 0, approved = 0, request = ''"
         " WHERE account = ? AND jid = ? AND hidden = 1");
     q.bind(1, v).bind(2, account).bind(3, jid);
     q.run();
@@ -141,15 +143,17 @@ std::int64_t RosterStore::put(std::string_view account, RosterItem& item) {
     Database::Transaction t{db_};
     item.version = next_version(account);
     item.removed = false;
+    const std::string request = item.pending_in ? item.request : "";  // never NULL (the column is NOT NULL)
     auto q = db_.prepare(
         "INSERT INTO roster_items(account, jid, name, subscription, ask, pending_in, approved, groups, version, removed,"
-        " hidden) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT(account, jid) DO UPDATE SET name = excluded.name,"
-        " subscription = excluded.subscription, ask = excluded.ask, pending_in = excluded.pending_in,"
-        " approved = excluded.approved, groups = excluded.groups, version = excluded.version, removed = 0,"
-        " hidden = excluded.hidden");
+        " hidden, request) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(account, jid) DO UPDATE SET"
+        " name = excluded.name, subscription = excluded.subscription, ask = excluded.ask,"
+        " pending_in = excluded.pending_in, approved = excluded.approved, groups = excluded.groups,"
+        " version = excluded.version, removed = 0, hidden = excluded.hidden, request = excluded.request");
     q.bind(1, account).bind(2, item.jid).bind(3, item.name).bind(4, item.subscription)
         .bind(5, std::int64_t{item.ask}).bind(6, std::int64_t{item.pending_in}).bind(7, std::int64_t{item.approved})
-        .bind(8, join_groups(item.groups)).bind(9, item.version).bind(10, std::int64_t{item.hidden});
+        .bind(8, join_groups(item.groups)).bind(9, item.version).bind(10, std::int64_t{item.hidden})
+        .bind(11, request);
     q.run();
     t.commit();
     return item.version;
@@ -162,7 +166,7 @@ std::optional<RosterItem> RosterStore::remove(std::string_view account, std::str
     std::int64_t v = next_version(account);
     auto q = db_.prepare(
         "UPDATE roster_items SET removed = 1, version = ?, name = '', subscription = 'none', ask = 0,"
-        " pending_in = 0, approved = 0, groups = '' WHERE account = ? AND jid = ?");
+        " pending_in = 0, approved = 0, groups = '', request = '' WHERE account = ? AND jid = ?");
     q.bind(1, v).bind(2, account).bind(3, jid);
     q.run();
     t.commit();

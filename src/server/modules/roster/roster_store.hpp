@@ -24,6 +24,8 @@ struct RosterItem {
     std::int64_t version = 0;           // the roster version of the item's last change
     bool removed = false;               // a tombstone (only from changes_since)
     bool hidden = false;                // not in the roster: only their pending request
+    std::string request;                // with pending_in: their <presence type='subscribe'/> as
+                                        // received (XEP-0172 nick, XEP-0379 token...), or ""
 };
 
 class RosterStore {

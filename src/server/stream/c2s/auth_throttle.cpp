@@ -36,18 +36,4 @@ std::chrono::milliseconds AuthThrottle::failure(std::string_view ip, std::string
     return std::min(max_delay_, first_delay * (1 << shift));
 }
 
-bool ConnectionLimiter::acquire(const std::string& ip) {
-    std::lock_guard lock{mutex_};
-    auto& n = counts_[ip];
-    if (n >= per_ip_) return false;
-    ++n;
-    return true;
-}
-
-void ConnectionLimiter::release(const std::string& ip) {
-    std::lock_guard lock{mutex_};
-    auto it = counts_.find(ip);
-    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
-}
-
 }  // namespace starling::server

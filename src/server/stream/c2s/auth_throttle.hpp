@@ -37,18 +37,4 @@ private:
     Clock::time_point last_prune_;
 };
 
-// ConnectionLimiter: unauthenticated connections per IP address (a cheap defence against
-// one host holding every pre-auth slot). Shared by all shards.
-class ConnectionLimiter {
-public:
-    explicit ConnectionLimiter(std::uint32_t per_ip) : per_ip_{per_ip} {}
-    bool acquire(const std::string& ip);
-    void release(const std::string& ip);
-
-private:
-    std::uint32_t per_ip_;
-    std::mutex mutex_;
-    std::unordered_map<std::string, std::uint32_t> counts_;
-};
-
 }  // namespace starling::server

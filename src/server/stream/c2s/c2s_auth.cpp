@@ -125,6 +125,7 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
     }
     if (!channel_->is_secure() && cfg.c2s.require_encryption)
         co_return co_await sasl_failure(SaslCondition::encryption_required);
+    advance(PreauthProgress::authenticating);
     std::string_view mechanism = auth.attribute("mechanism");
     mechanism_ = log::printable(mechanism, 32);
     auto initial = decode_sasl(auth);
@@ -238,8 +239,7 @@ void C2sStream::sasl_success(std::string username, std::string server_final) {
     channel_->write(sasl_element("success", server_final.empty() ? std::string_view{} : base64::encode(server_final)));
     log::info("{} authenticated as {} with {} over {}", log_prefix(), username_, mechanism_,
               channel_->security_description());
-    if (preauth_slot_) server_.preauth_limiter().release(channel_->remote_address());
-    preauth_slot_ = false;
+    leave_preauth();
     const auto& cfg = server_.config();
     channel_->restart_stream();
     header_sent_ = false;

@@ -47,8 +47,8 @@ bool C2sStream::offers_authentication() const {
 
 Task<void> C2sStream::run() {
     auto self = shared_from_this();
-    preauth_slot_ = server_.preauth_limiter().acquire(channel_->remote_address());
     log::info("{} connected on {}", log_prefix(), direct_tls_ ? "direct TLS" : "STARTTLS port");
+    server_.evict(server_.preauth().admit({id_, shard_.index}, channel_->remote_address()));
     try {
         co_await serve();
     } catch (const std::exception& e) {
@@ -62,15 +62,6 @@ Task<void> C2sStream::run() {
 
 Task<void> C2sStream::serve() {
     const auto& cfg = server_.config();
-    if (!preauth_slot_) {
-        log::warn("{} refused: over {} unauthenticated connections from this address", log_prefix(),
-                  cfg.limits.max_preauth_per_ip);
-        if (direct_tls_) {
-            channel_->abort();  // the client expects a TLS handshake, not plaintext XML
-            co_return;
-        }
-        fail(StreamErrorCondition::policy_violation, "Too many unauthenticated connections from your address");
-    }
     channel_->set_parser_limits({cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth});
     channel_->set_read_deadline(Clock::now() + cfg.limits.preauth_timeout);
     if (direct_tls_) channel_->start_tls();
@@ -115,8 +106,7 @@ void C2sStream::finish() {
     // Flushes what is queued (a stream error, say), then closes; the channel outlives us
     // for that long.
     channel_->close_stream();
-    if (preauth_slot_) server_.preauth_limiter().release(channel_->remote_address());
-    preauth_slot_ = false;
+    leave_preauth();
     shard_.streams.erase(id_);
     if (jid_) {
         auto owner = server_.owner_of(jid_->bare());
@@ -125,6 +115,29 @@ void C2sStream::finish() {
         });
     }
     log::info("{} disconnected", log_prefix());
+}
+
+void C2sStream::evict() {
+    if (!preauth_ || state_ == State::closing) return;
+    preauth_ = false;  // the table has forgotten us already
+    log::info("{} closed to make room: the oldest unauthenticated connection with the least progress", log_prefix());
+    // Before its header (or its TLS handshake on the direct TLS port) a peer expects nothing
+    // in XML from us; a stream gets its error.
+    if (!header_sent_ || (direct_tls_ && !channel_->is_secure())) {
+        state_ = State::closing;
+        channel_->abort();
+        return;
+    }
+    fail(StreamErrorCondition::policy_violation, "Too many unauthenticated connections; try again");
+}
+
+void C2sStream::leave_preauth() {
+    if (preauth_) server_.preauth().remove(id_);
+    preauth_ = false;
+}
+
+void C2sStream::advance(PreauthProgress progress) {
+    if (preauth_) server_.preauth().advance(id_, progress);
 }
 
 void C2sStream::fail(StreamErrorCondition condition, std::string text) {
@@ -167,6 +180,7 @@ Task<void> C2sStream::on_open(const ChannelEvent& ev) {
     // RFC 6120 §4.7.5: version 1.0 or a higher minor version.
     if (version.empty() || !version.starts_with("1.")) co_return fail(StreamErrorCondition::unsupported_version);
     if (state_ == State::wait_header) state_ = State::negotiating;
+    advance(channel_->is_secure() ? PreauthProgress::encrypted : PreauthProgress::stream_opened);
     send_features();
 }
 

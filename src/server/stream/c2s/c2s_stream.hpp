@@ -14,6 +14,7 @@
 
 #include "net/task.hpp"
 #include "server/module/session.hpp"
+#include "server/stream/c2s/preauth_table.hpp"
 #include "server/transport/element_channel.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/sasl/scram.hpp"
@@ -35,6 +36,9 @@ public:
     ~C2sStream();
 
     Task<void> run();
+    // On the connection shard: the pre-auth table chose this connection to make room for a
+    // newer one (preauth_table.hpp).
+    void evict();
 
     // Session, on the connection shard.
     void deliver(xmpp::Stanza stanza) override;
@@ -59,6 +63,8 @@ private:
     void send_features();
     void fail(xmpp::StreamErrorCondition condition, std::string text = {});
     void finish();
+    void advance(PreauthProgress progress);
+    void leave_preauth();
 
     // TLS and SASL (c2s_auth.cpp)
     void on_starttls();
@@ -90,7 +96,7 @@ private:
     bool direct_tls_;
     State state_ = State::wait_header;
     bool header_sent_ = false;
-    bool preauth_slot_ = false;
+    bool preauth_ = true;  // in the server's PreauthTable until it authenticates or ends
     std::string stream_id_;
     std::string username_;
     std::optional<xmpp::Jid> jid_;
