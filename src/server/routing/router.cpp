@@ -58,7 +58,9 @@ bool Router::take_reply(const Stanza& stanza) {
 void Router::bounce(const Stanza& stanza, StanzaErrorCondition condition, std::string text) {
     // RFC 6120 §8.3.1: never answer an error with an error; results are not requests either.
     if (stanza.is_error() || (stanza.kind() == StanzaKind::iq && stanza.type() == "result")) return;
-    if (stanza.kind() == StanzaKind::presence) return;  // RFC 6121 §4.3, §8.5: presence is dropped
+    // RFC 6121 §4.3, §8.5: presence is dropped, but a subscription request that cannot be
+    // routed gets an error (§3.1.2), or the user would wait for an answer forever.
+    if (stanza.kind() == StanzaKind::presence && stanza.type() != "subscribe") return;
     Stanza reply = stanza.error_reply({condition, std::move(text)});
     if (!reply.from()) reply.set_from(host_.domain());
     route(std::move(reply));
@@ -197,6 +199,12 @@ void Router::deliver_local(Stanza stanza) {
     auto it = homes_.find(to.bare());
     UserHome* home = it == homes_.end() ? nullptr : &it->second;
 
+    // RFC 6121 §8.5.3.1: a probe, to a full JID too, is the server's to answer (§4.3).
+    if (to.has_resource() && stanza.kind() == StanzaKind::presence && stanza.type() == "probe") {
+        InboundSubscription event{stanza};
+        host_.hooks().fire(event);
+        return;
+    }
     if (to.has_resource()) {
         if (BoundResource* r = home ? home->find(to.resource()) : nullptr) {
             to_session(r->session, std::move(stanza));

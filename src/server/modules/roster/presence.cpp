@@ -275,15 +275,17 @@ Task<void> RosterModule::outbound(Stanza stanza) {
     subscribers_changed(account);
     if (c.pushed) push(account, c.item, c.item.version);
     if (!c.transition.forward) co_return;
-    ctx_.send(stanza);
-    // §3.1.5 / §3.2: the contact now sees (or no longer sees) the user's presence.
     auto to = *stanza.to();
-    if (type == SubscriptionType::subscribed)
-        for (const auto& [resource, element] : available_of(account))
-            ctx_.send(Stanza{StanzaKind::presence, *element, resource, to});
+    // §3.2.2: while the contact is still subscribed, before the cancellation, it hears that
+    // each of the user's resources went away.
     if (type == SubscriptionType::unsubscribed)
         for (const auto& [resource, element] : available_of(account))
             ctx_.send(presence("unavailable", resource, to));
+    ctx_.send(stanza);
+    // §3.1.5: the contact now sees the user's presence.
+    if (type == SubscriptionType::subscribed)
+        for (const auto& [resource, element] : available_of(account))
+            ctx_.send(Stanza{StanzaKind::presence, *element, resource, to});
 }
 
 Task<void> RosterModule::inbound(Stanza stanza) {
@@ -329,10 +331,17 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     Change c = std::move(*stored);
     subscribers_changed(account);
     if (c.transition.forward) {
-        // To each available resource, before the push it explains (§3.1.6); a subscribe
-        // nobody sees now stays pending (§3.1.3).
+        // Before the push it explains: a subscribe to each available resource (§3.1.3; one
+        // nobody sees now stays pending), an answer or a cancellation to each interested
+        // resource too, available or not (§3.1.6, §3.2.3, §3.3.3 step 1).
         stanza.set_from(contact_jid);
-        for (const auto& [resource, element] : available_of(account)) {
+        std::set<xmpp::Jid> targets;
+        for (const auto& [resource, element] : available_of(account)) targets.insert(resource);
+        if (*type != SubscriptionType::subscribe)
+            if (auto it = interested_.find(account); it != interested_.end())
+                for (const auto& resource : it->second)
+                    if (auto jid = account.with_resource(resource)) targets.insert(std::move(*jid));
+        for (const auto& resource : targets) {
             Stanza copy = stanza;
             copy.set_to(resource);
             ctx_.send(std::move(copy));
@@ -369,8 +378,14 @@ Task<void> RosterModule::answer_probe(Stanza probe) {
     bool subscribed = co_await receives_presence(account, prober.bare());
     if (!subscribed) co_return;
     auto available = available_of(account);
+    // §4.3.2, §8.5.3.1: a probe to a full JID learns about that resource only.
+    if (probe.to()->has_resource()) {
+        const xmpp::Jid& to = *probe.to();
+        std::erase_if(available, [&](const auto& entry) { return entry.first != to; });
+        if (available.empty()) ctx_.send(presence("unavailable", to, prober));
+    }
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
-    if (available.empty()) ctx_.send(presence("unavailable", account.jid(), prober));
+    if (available.empty() && !probe.to()->has_resource()) ctx_.send(presence("unavailable", account.jid(), prober));
 }
 
 void RosterModule::release(const xmpp::BareJid& account) {
