@@ -216,6 +216,9 @@ void StreamParser::create() {
     token_start_ = 0;
     token_scanned_ = 0;
     token_quote_ = 0;
+    prolog_ = Prolog::outside;
+    prolog_scanned_ = 0;
+    prolog_quote_ = 0;
     suspended_ = false;
     failed_ = false;
     event_.reset();
@@ -299,6 +302,10 @@ std::optional<StreamEvent> StreamParser::next() {
         } else if (!queued_.empty()) {
             unparsed_.erase(0, static_cast<std::size_t>(boundary_ - unparsed_base_));
             unparsed_base_ = boundary_;
+            if (!prolog_is_well_formed()) {
+                failed_ = true;
+                return StreamEvent{StreamEvent::Kind::error, {}, {}, ParseError::not_well_formed};
+            }
             TokenOutlook outlook = token_outlook();
             if (outlook == TokenOutlook::restricted) {
                 failed_ = true;
@@ -389,6 +396,37 @@ StreamParser::TokenOutlook StreamParser::token_outlook() {
         }
     }
     return may_end ? TokenOutlook::may_end : TokenOutlook::unfinished;
+}
+
+// Before the stream header only whitespace, the XML declaration and the header itself may
+// come (RFC 6120 §11.1 leaves no DOCTYPE, comment or PI). Checked here, byte by byte as they
+// arrive, because expat reads stray quotes there as the start of a literal and judges its
+// bytes differently depending on how they were split (a fuzzer found a stream that failed
+// when fed whole and waited forever when fed a byte at a time).
+bool StreamParser::prolog_is_well_formed() {
+    long long end = unparsed_base_ + static_cast<long long>(unparsed_.size());
+    for (; prolog_ != Prolog::done && prolog_scanned_ < end; ++prolog_scanned_) {
+        char c = unparsed_[static_cast<std::size_t>(prolog_scanned_ - unparsed_base_)];
+        switch (prolog_) {
+            case Prolog::outside:
+                if (c == '<') prolog_ = Prolog::opened;
+                else if (prolog_scanned_ < 3 && c == "\xEF\xBB\xBF"[prolog_scanned_]) continue;  // a BOM
+                else if (!is_xml_space(c)) return false;
+                continue;
+            case Prolog::opened:
+                prolog_ = c == '?' ? Prolog::declaration : Prolog::root_tag;
+                break;
+            default: break;
+        }
+        if (prolog_quote_) {
+            if (c == prolog_quote_) prolog_quote_ = 0;
+        } else if (c == '\'' || c == '"') {
+            prolog_quote_ = c;
+        } else if (c == '>') {
+            prolog_ = prolog_ == Prolog::declaration ? Prolog::outside : Prolog::done;
+        }
+    }
+    return true;
 }
 
 // Everything after the last event or whitespace between stanzas: the next stream's first

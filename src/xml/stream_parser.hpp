@@ -75,6 +75,7 @@ private:
     std::size_t current_limit() const;
     enum class TokenOutlook { may_end, unfinished, restricted };
     TokenOutlook token_outlook();
+    bool prolog_is_well_formed();
 
     ParserLimits limits_;
     struct ExpatParser;
@@ -87,6 +88,10 @@ private:
     long long token_start_ = 0;     // expat byte index where its unfinished token starts
     long long token_scanned_ = 0;   // token_outlook() has looked at bytes before this
     char token_quote_ = 0;          // the quote open at token_scanned_, 0 if none
+    enum class Prolog { outside, opened, declaration, root_tag, done };
+    Prolog prolog_ = Prolog::outside;  // where prolog_is_well_formed() stopped
+    long long prolog_scanned_ = 0;
+    char prolog_quote_ = 0;
     bool suspended_ = false;        // expat stopped after an event, mid-buffer
     bool failed_ = false;
     std::optional<StreamEvent> event_;

@@ -935,5 +935,35 @@ TEST(StreamParser, reset_of_a_released_parser_returns_the_bytes_fed_since) {
     EXPECT_EQ(parser.reset(), "<a/>");
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Before the header (a fuzzer's finding, issue 23)
+
+TEST(StreamParser, anything_but_whitespace_and_markup_before_the_header_is_refused_at_once) {
+    // expat reads a stray quote there as the start of a literal: fed whole it waited for more,
+    // fed a byte at a time it failed. Both must fail, at once.
+    const std::string junk{"'\0\x03<m\0aw?:xm\0'", 20};
+    EXPECT_EQ(error_of_document(junk), ParseError::not_well_formed);
+    StreamParser bytewise;
+    std::vector<StreamEvent> events;
+    for (char c : junk) {
+        bytewise.feed(std::string_view{&c, 1});
+        for (auto& e : drain(bytewise)) events.push_back(std::move(e));
+    }
+    EXPECT_EQ(error_of(events), ParseError::not_well_formed);
+    EXPECT_EQ(error_of_document("hello <stream:stream xmlns:stream='http://etherx.jabber.org/streams'>"),
+              ParseError::not_well_formed);
+}
+
+TEST(StreamParser, a_byte_order_mark_a_declaration_and_whitespace_may_come_before_the_header) {
+    StreamParser parser;
+    parser.feed("\xEF\xBB\xBF<?xml version='1.0' encoding='UTF-8'?>\n "
+                "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='a>b'>");
+    auto events = drain(parser);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, StreamEvent::Kind::opened);
+    EXPECT_EQ(events[0].element.attribute("to"), "a>b");
+}
+
 }  // namespace
 }  // namespace starling::xml

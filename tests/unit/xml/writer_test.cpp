@@ -256,5 +256,49 @@ TEST(Writer, ten_thousand_deep_tree_is_written_without_recursion) {
     // `root` is destroyed here, recursively through its shared_ptr children.
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// A tree that would multiply itself (found reading the fuzz targets, issue 23)
+
+// A stanza that declared a long namespace once with a prefix, for thousands of children.
+Element amplifier(std::size_t children, std::size_t uri_bytes) {
+    std::string uri = "urn:" + std::string(uri_bytes, 'x');
+    Element message{"message", std::string(client_ns)};
+    for (std::size_t i = 0; i < children; ++i) message.add_child("b", uri).set_attribute("{" + uri + "}a", "1");
+    return message;
+}
+
+TEST(Writer, a_namespace_declared_once_in_the_input_is_not_written_once_per_child) {
+    // Read as it would arrive: 20 KB of input.
+    Element message = amplifier(2'000, 1'000);
+    std::string xml = to_string(message, in_client_stream);
+    // Before: 2,000 × (xmlns='urn:x…' + xmlns:ns1='urn:x…') ≈ 4 MB.
+    EXPECT_LT(xml.size(), 40'000u);
+    Element back = read_back(xml);
+    ASSERT_EQ(back.child_element_count(), 2'000u);
+    for (const auto& child : back.children()) {
+        ASSERT_TRUE(child.element);
+        EXPECT_EQ(child.element->xmlns(), "urn:" + std::string(1'000, 'x'));
+        EXPECT_EQ(child.element->attribute("{urn:" + std::string(1'000, 'x') + "}a"), "1");
+    }
+}
+
+TEST(Writer, the_prefixed_form_replaces_nothing_already_in_the_callers_string) {
+    std::string out = "<earlier/>";
+    write(out, amplifier(2'000, 1'000), in_client_stream);
+    EXPECT_TRUE(out.starts_with("<earlier/><message"));
+    EXPECT_EQ(out.find("<message", 1), out.rfind("<message"));  // written once
+}
+
+TEST(Writer, ordinary_stanzas_keep_the_default_namespace_form) {
+    // A few payloads in other namespaces, even repeated, are declared where they are.
+    Element message{"message", std::string(client_ns)};
+    message.add_child("x", "jabber:x:oob").add_child("url", "jabber:x:oob").add_text("https://example.org/a");
+    message.add_child("x", "jabber:x:oob").add_child("url", "jabber:x:oob").add_text("https://example.org/b");
+    EXPECT_EQ(to_string(message, in_client_stream),
+              "<message><x xmlns='jabber:x:oob'><url>https://example.org/a</url></x>"
+              "<x xmlns='jabber:x:oob'><url>https://example.org/b</url></x></message>");
+}
+
 }  // namespace
 }  // namespace starling::xml
