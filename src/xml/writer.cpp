@@ -1,5 +1,7 @@
 #include "xml/writer.hpp"
 
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace starling::xml {
@@ -34,13 +36,17 @@ void escape(std::string& out, std::string_view s) {
 // Namespaces declared once, with a prefix, on the element being written, for a tree whose
 // default-namespace form would declare them over and over (see write()).
 struct Hoisted {
-    std::vector<std::pair<std::string_view, std::string>> prefixes;  // uri, prefix
+    std::vector<std::pair<std::string_view, std::string>> prefixes;  // uri, prefix, in order
+    std::unordered_map<std::string_view, std::string_view> by_uri;
     std::string_view find(std::string_view uri) const {
-        for (const auto& [u, prefix] : prefixes)
-            if (u == uri) return prefix;
-        return {};
+        auto it = by_uri.find(uri);
+        return it == by_uri.end() ? std::string_view{} : it->second;
     }
 };
+
+// The namespace the xml: prefix is bound to by definition; it may not be declared (XML
+// Namespaces §3), so an element in it is always written with that prefix.
+constexpr std::string_view xml_ns = "http://www.w3.org/XML/1998/namespace";
 
 struct Frame {
     const Element* element;
@@ -102,6 +108,8 @@ private:
         } else if (!prefix.empty()) {
             out_.append(prefix);
             out_.push_back(':');
+        } else if (e.xmlns() == xml_ns) {
+            out_.append("xml:");
         }
         out_.append(e.name());
     }
@@ -123,7 +131,7 @@ private:
         out_.push_back('<');
         write_name(e, prefix);
         std::string_view scope = parent_ns;
-        if (!stream_prefixed && prefix.empty() && e.xmlns() != parent_ns) {
+        if (!stream_prefixed && prefix.empty() && e.xmlns() != parent_ns && e.xmlns() != xml_ns) {
             out_.push_back(' ');
             declare("xmlns", e.xmlns());
             scope = e.xmlns();
@@ -170,20 +178,24 @@ private:
 };
 
 // The namespaces the default-namespace form declares more than once, each given a prefix.
+// Never the content namespace: RFC 6120 §4.8.5 forbids prefixes on jabber:client and
+// jabber:server elements (a peer closes the stream with bad-namespace-prefix).
 Hoisted hoist(const Element& root, const WriteContext& ctx) {
-    std::vector<std::pair<std::string_view, std::size_t>> counts;
+    std::vector<std::pair<std::string_view, std::size_t>> counts;  // in first-seen order
+    std::unordered_map<std::string_view, std::size_t> index;
     auto count = [&](std::string_view uri) {
-        if (uri.empty() || uri == ctx.prefixed_ns) return;  // xmlns:p='' is not XML 1.0
-        for (auto& [u, n] : counts)
-            if (u == uri) return void(++n);
-        counts.emplace_back(uri, 1);
+        // xmlns:p='' is not XML 1.0, and the xml namespace is never declared.
+        if (uri.empty() || uri == ctx.prefixed_ns || uri == ctx.inherited_ns || uri == xml_ns) return;
+        auto [it, added] = index.try_emplace(uri, counts.size());
+        if (added) counts.emplace_back(uri, 0);
+        ++counts[it->second].second;
     };
     std::vector<std::pair<const Element*, std::string_view>> todo{{&root, ctx.inherited_ns}};
     while (!todo.empty()) {
         auto [e, parent_ns] = todo.back();
         todo.pop_back();
         std::string_view scope = parent_ns;
-        if (e->xmlns() != parent_ns && e->xmlns() != ctx.prefixed_ns) {
+        if (e->xmlns() != parent_ns && e->xmlns() != ctx.prefixed_ns && e->xmlns() != xml_ns) {
             if (e != &root) count(e->xmlns());
             scope = e->xmlns();
         }
@@ -195,6 +207,7 @@ Hoisted hoist(const Element& root, const WriteContext& ctx) {
     Hoisted hoisted;
     for (const auto& [uri, n] : counts)
         if (n > 1) hoisted.prefixes.emplace_back(uri, "h" + std::to_string(hoisted.prefixes.size() + 1));
+    for (const auto& [uri, prefix] : hoisted.prefixes) hoisted.by_uri.emplace(uri, prefix);
     return hoisted;
 }
 

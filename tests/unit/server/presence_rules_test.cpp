@@ -75,5 +75,25 @@ TEST_P(PresenceRules, a_subscription_request_keeps_its_extensions_live_and_when_
     EXPECT_EQ(live.child_text("nick", "http://jabber.org/protocol/nick"), "Carol");
 }
 
+
+TEST_P(PresenceRules, naming_a_contact_before_answering_keeps_its_request_whole) {
+    // "Add contact" dialogs set the roster item first, then answer.
+    server.add_user("alice");
+    server.add_user("bob");
+    auto alice = server.login("alice", "phone");
+    alice->send("<presence type='subscribe' to='bob@localhost'><nick xmlns='http://jabber.org/protocol/nick'>Alice</nick></presence>");
+    alice->sync();
+    {
+        auto bob = server.login("bob", "desk");
+        auto set = bob->query("set", "", "<query xmlns='jabber:iq:roster'><item jid='alice@localhost' name='A'/></query>");
+        EXPECT_EQ(set.attribute("type"), "result");
+        bob->hang_up();
+    }
+    auto bob = server.login("bob", "laptop");
+    bob->send("<presence/>");
+    auto again = bob->expect(is("presence", "subscribe"));
+    EXPECT_EQ(again.child_text("nick", "http://jabber.org/protocol/nick"), "Alice");
+}
+
 }  // namespace
 }  // namespace starling::server::testing

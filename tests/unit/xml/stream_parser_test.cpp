@@ -942,7 +942,8 @@ TEST(StreamParser, reset_of_a_released_parser_returns_the_bytes_fed_since) {
 TEST(StreamParser, anything_but_whitespace_and_markup_before_the_header_is_refused_at_once) {
     // expat reads a stray quote there as the start of a literal: fed whole it waited for more,
     // fed a byte at a time it failed. Both must fail, at once.
-    const std::string junk{"'\0\x03<m\0aw?:xm\0'", 20};
+    constexpr char bytes[] = "'\0\x03<m\0aw?:xm\0'";
+    const std::string junk{bytes, sizeof bytes - 1};
     EXPECT_EQ(error_of_document(junk), ParseError::not_well_formed);
     StreamParser bytewise;
     std::vector<StreamEvent> events;

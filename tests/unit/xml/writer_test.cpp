@@ -300,5 +300,31 @@ TEST(Writer, ordinary_stanzas_keep_the_default_namespace_form) {
               "<x xmlns='jabber:x:oob'><url>https://example.org/b</url></x></message>");
 }
 
+
+TEST(Writer, content_namespace_elements_are_never_given_a_prefix) {
+    // RFC 6120 §4.8.5: even when the rest of the tree is written with prefixes.
+    Element message{"message", std::string(client_ns)};
+    Element& x = message.add_child("x", "urn:" + std::string(200, 'x'));
+    for (int i = 0; i < 300; ++i) x.add_child("message", std::string(client_ns));
+    for (int i = 0; i < 300; ++i) message.add_child("y", "urn:" + std::string(200, 'x'));
+    std::string xml = to_string(message, in_client_stream);
+    EXPECT_EQ(xml.find(":message"), std::string::npos);
+    Element back = read_back(xml);
+    EXPECT_EQ(back.child_element_count(), 301u);
+    const Element* inner = back.first_child_element();
+    ASSERT_NE(inner, nullptr);
+    EXPECT_EQ(inner->child_element_count(), 300u);
+    EXPECT_EQ(inner->first_child_element()->xmlns(), client_ns);
+}
+
+TEST(Writer, an_element_in_the_xml_namespace_is_written_with_the_xml_prefix) {
+    // It may not be declared (XML Namespaces §3): xmlns='http://www.w3.org/XML/1998/namespace'
+    // would break the recipient's parser.
+    Element message = read_back("<message><body>x</body><xml:x/></message>");
+    std::string xml = to_string(message, in_client_stream);
+    EXPECT_EQ(xml, "<message><body>x</body><xml:x/></message>");
+    EXPECT_EQ(read_back(xml).find_child("x", "http://www.w3.org/XML/1998/namespace") != nullptr, true);
+}
+
 }  // namespace
 }  // namespace starling::xml

@@ -84,7 +84,7 @@ struct Change {
 void RosterModule::spawn(Task<void> task) { ctx_.spawn(std::move(task)); }
 
 void RosterModule::register_presence_handlers() {
-    ctx_.on<OwnPresence>([this](OwnPresence& e) { spawn(broadcast(e.stanza, e.initial)); });
+    ctx_.on<OwnPresence>([this](OwnPresence& e) { spawn(broadcast(e.stanza, e.initial, true)); });
     ctx_.on<OutboundSubscription>([this](OutboundSubscription& e) {
         spawn(outbound(e.stanza));
         return Flow::stop;
@@ -124,7 +124,7 @@ std::vector<std::pair<xmpp::Jid, const xml::Element*>> RosterModule::available_o
     return out;
 }
 
-Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
+Task<void> RosterModule::broadcast(Stanza stanza, bool initial, bool from_client) {
     const xmpp::Jid from = *stanza.from();
     const xmpp::BareJid account = from.bare();
     bool available = stanza.type().empty();
@@ -153,9 +153,10 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial) {
         }
     std::vector<xmpp::Jid> own;
     for (const auto& [resource, element] : available_of(account)) own.push_back(resource);
-    // §4.5.2: unavailable presence goes to the resource that generated it too, while it is
-    // still bound (a session that ended generates its own, which has nobody to reach).
-    if (!available) {
+    // §4.5.2: unavailable presence goes to the resource that generated it too. Only a
+    // client's own: the one generated when a session ends has nobody to reach, and its JID
+    // may already be bound again by the session that replaced it.
+    if (!available && from_client) {
         auto bound = ctx_.resources_of(account);
         if (std::find(bound.begin(), bound.end(), from) != bound.end()) own.push_back(from);
     }
@@ -499,7 +500,7 @@ void RosterModule::unavailable_after_disconnect(const xmpp::Jid& resource) {
     // §4.5.2: a session that ends without saying goodbye still leaves with unavailable.
     auto it = last_presence_.find(resource.bare());
     if (it != last_presence_.end() && it->second.contains(std::string(resource.resource()))) {
-        spawn(broadcast(presence("unavailable", resource, resource.bare().jid()), false));
+        spawn(broadcast(presence("unavailable", resource, resource.bare().jid()), false, false));
         return;
     }
     // Never broadcast, but it may have sent directed presence (§4.6.3).

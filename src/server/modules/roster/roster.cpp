@@ -181,6 +181,7 @@ Task<void> RosterModule::set(IqRequest& request) {
             item.ask = existing->ask;
             item.pending_in = existing->pending_in;
             item.approved = existing->approved;
+            item.request = existing->request;  // the pending request, as it came
         } else if (roster.count(user) >= max_items) {
             return std::nullopt;
         }

@@ -44,7 +44,7 @@ private:
 
     // presence.cpp
     void register_presence_handlers();
-    Task<void> broadcast(xmpp::Stanza presence, bool initial);
+    Task<void> broadcast(xmpp::Stanza presence, bool initial, bool from_client);
     Task<void> outbound(xmpp::Stanza stanza);
     Task<void> inbound(xmpp::Stanza stanza);
     Task<void> answer_probe(xmpp::Stanza probe);

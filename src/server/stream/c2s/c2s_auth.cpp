@@ -125,7 +125,6 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
     }
     if (!channel_->is_secure() && cfg.c2s.require_encryption)
         co_return co_await sasl_failure(SaslCondition::encryption_required);
-    advance(PreauthProgress::authenticating);
     std::string_view mechanism = auth.attribute("mechanism");
     mechanism_ = log::printable(mechanism, 32);
     auto initial = decode_sasl(auth);
@@ -168,6 +167,7 @@ Task<void> C2sStream::plain_login(const std::string& message) {
     if (!plain->authzid.empty() && plain->authzid != *username + "@" + server_.domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username, pass = *password;
+    advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
     auto lookup = [user](storage::Database& db) { return storage::AccountStore{db}.credentials(user, ScramHash::sha256); };
     auto creds = co_await server_.storage().run(std::move(lookup));
     if (state_ == State::closing) co_return;
@@ -197,6 +197,7 @@ Task<void> C2sStream::scram_client_first(const std::string& message) {
     if (!first->authzid.empty() && first->authzid != *username + "@" + server_.domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username;
+    advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
     ScramHash hash = scram_hash_;
     auto lookup = [user, hash](storage::Database& db) { return storage::AccountStore{db}.credentials(user, hash); };
     auto creds = co_await server_.storage().run(std::move(lookup));

@@ -36,11 +36,14 @@ void PreauthTable::advance(std::uint64_t id, PreauthProgress progress) {
     Rank before = rank_of(id, e);
     e.progress = progress;
     Rank after = rank_of(id, e);
-    all_.erase(before);
-    all_.insert(after);
+    // Nodes moved, not freed and allocated again: this runs three times per login.
+    auto moved = all_.extract(before);
+    moved.value() = after;
+    all_.insert(std::move(moved));
     auto& mine = by_address_[e.address];
-    mine.erase(before);
-    mine.insert(after);
+    auto mine_moved = mine.extract(before);
+    mine_moved.value() = after;
+    mine.insert(std::move(mine_moved));
 }
 
 void PreauthTable::remove(std::uint64_t id) {
