@@ -11,8 +11,8 @@ packages=(
   # libraries
   libboost1.81-dev libexpat1-dev libssl-dev libsqlite3-dev libicu-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; clang and its runtime for the fuzz targets (libFuzzer)
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   python3-slixmpp python3-aioxmpp python3-nbxmpp python3-pytest python3-openssl openssl
   go-sendxmpp profanity tmux
 )

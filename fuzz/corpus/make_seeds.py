@@ -738,8 +738,11 @@ def main():
             raise SystemExit(f"{target}: {len(files)} files, {size} bytes: over the budget")
         folder = os.path.join(args.out, target)
         os.makedirs(folder, exist_ok=True)
-        for old in os.listdir(folder):  # the folder holds only what this script writes
-            os.remove(os.path.join(folder, old))
+        # The folder holds what this script writes, and inputs the fuzzers found ("found-*",
+        # added by hand as regression seeds), which stay.
+        for old in os.listdir(folder):
+            if not old.startswith("found-"):
+                os.remove(os.path.join(folder, old))
         for name, data in sorted(files.items()):
             with open(os.path.join(folder, name), "wb") as f:
                 f.write(data)

@@ -147,7 +147,8 @@ private:
         for (const auto& a : e.attributes()) {
             out_.push_back(' ');
             if (!a.name.empty() && a.name.front() == '{') {
-                auto close = a.name.find('}');
+                // The last '}': a namespace URI may contain one, an XML name may not.
+                auto close = a.name.rfind('}');
                 std::string_view uri = std::string_view(a.name).substr(1, close - 1);
                 std::string_view hoisted = hoisted_ ? hoisted_->find(uri) : std::string_view{};
                 if (!hoisted.empty()) {
@@ -200,7 +201,7 @@ Hoisted hoist(const Element& root, const WriteContext& ctx) {
             scope = e->xmlns();
         }
         for (const auto& a : e->attributes())
-            if (!a.name.empty() && a.name.front() == '{') count(std::string_view(a.name).substr(1, a.name.find('}') - 1));
+            if (!a.name.empty() && a.name.front() == '{') count(std::string_view(a.name).substr(1, a.name.rfind('}') - 1));
         for (const auto& child : e->children())
             if (child.element) todo.emplace_back(child.element.get(), scope);
     }

@@ -131,6 +131,12 @@ direct_tls_port = {self.tls_port}
                 self.process.wait()
         if self.process:
             self.log_file.close()
+            # Under the sanitizers (scripts/sanitize.sh) a report fails the test that ran the
+            # server, whether it aborted the server or came at exit (leaks).
+            reports = [line for line in self.log()[-200_000:].splitlines()
+                       if "ERROR: AddressSanitizer" in line or "ERROR: LeakSanitizer" in line
+                       or "runtime error:" in line or "WARNING: ThreadSanitizer" in line]
+            assert not reports, "sanitizer report in the server's log:\n" + "\n".join(reports[:20])
 
     def alive(self):
         return self.process is not None and self.process.poll() is None

@@ -34,6 +34,7 @@ is bounded in count and time, and every socket is closed when its phase ends.
 """
 import errno
 import fcntl
+import os
 import re
 import resource
 import select
@@ -446,7 +447,10 @@ def run_phase(scene, name, count, payload):
     assert not failed, f"{len(failed)} of {LOGINS} logins failed under attack\n{report}\n{log_tail(server)}"
     assert not slow, f"logins slower than {LOGIN_LIMIT} s under attack: {slow}\n{report}"
     assert not scene.chat.problems(), f"{scene.chat.problems()}\n{report}\n{log_tail(server)}"
-    assert scene.memory.growth() < MEMORY_BOUND_KIB, f"the server's memory grew too much\n{report}"
+    # Under AddressSanitizer (scripts/sanitize.sh) freed memory stays in its quarantine on
+    # purpose, so resident memory says nothing about the server's own bound there.
+    if not os.environ.get("STARLING_SANITIZED"):
+        assert scene.memory.growth() < MEMORY_BOUND_KIB, f"the server's memory grew too much\n{report}"
 
 
 def test_idle_connections_do_not_lock_out_logins(scene):

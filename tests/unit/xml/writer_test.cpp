@@ -326,5 +326,15 @@ TEST(Writer, an_element_in_the_xml_namespace_is_written_with_the_xml_prefix) {
     EXPECT_EQ(read_back(xml).find_child("x", "http://www.w3.org/XML/1998/namespace") != nullptr, true);
 }
 
+
+TEST(Writer, a_namespaced_attribute_whose_uri_holds_a_brace_reads_back_the_same) {
+    // Found by fuzz_xml_round_trip: the name is "{uri}local" and a URI may contain '}'.
+    Element message = read_back("<message xmlns:foo='urn:example:[}foo' foo:bar='x'/>");
+    ASSERT_EQ(message.attributes().size(), 1u);
+    Element back = read_back(to_string(message, in_client_stream));
+    EXPECT_EQ(back.attribute("{urn:example:[}foo}bar"), "x");
+    EXPECT_EQ(back.attributes().size(), 1u);
+}
+
 }  // namespace
 }  // namespace starling::xml
