@@ -432,6 +432,8 @@ def run_phase(scene, name, count, payload):
         if connected - disconnected <= 2:
             break
         scene.tick()
+    # scene.tick() above may have sent one more chat message: let it arrive before judging.
+    scene.chat.settle()
 
     report = "\n".join(
         [f"{name}: {held}"]
