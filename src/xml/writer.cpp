@@ -138,10 +138,8 @@ private:
         }
         if (root && hoisted_)
             for (const auto& [uri, p] : hoisted_->prefixes) {
-                out_.append(" xmlns:").append(p);
-                out_.append("='");
-                escape<true>(out_, uri);
-                out_.push_back('\'');
+                out_.push_back(' ');
+                declare("xmlns:" + p, uri);
             }
         int extra = 0;
         for (const auto& a : e.attributes()) {

@@ -61,9 +61,8 @@ public:
     // A subscription stanza a user sends (any shard): OutboundSubscription on the owner shard.
     void outbound_subscription(xmpp::Stanza stanza);
     static bool is_subscription(std::string_view type);
-    // Any shard: hops to the owner shard and closes every bound session of the account
-    // with `error` (an account removed in-band, XEP-0077 §3.2).
-    // Closes every bound session of `account` but `keep` (if given) with `error`. Any shard.
+    // Any shard: hops to the owner shard and closes every bound session of the account but
+    // `keep` (if given) with `error` (XEP-0077: an account removed, a password changed).
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error, std::optional<xmpp::Jid> keep = {});
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
     // Runs `fn` with each bound stream of the account, each on its own shard.

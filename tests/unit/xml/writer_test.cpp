@@ -323,7 +323,7 @@ TEST(Writer, an_element_in_the_xml_namespace_is_written_with_the_xml_prefix) {
     Element message = read_back("<message><body>x</body><xml:x/></message>");
     std::string xml = to_string(message, in_client_stream);
     EXPECT_EQ(xml, "<message><body>x</body><xml:x/></message>");
-    EXPECT_EQ(read_back(xml).find_child("x", "http://www.w3.org/XML/1998/namespace") != nullptr, true);
+    EXPECT_NE(read_back(xml).find_child("x", "http://www.w3.org/XML/1998/namespace"), nullptr);
 }
 
 

@@ -1,8 +1,6 @@
 // RosterModule, part two: presence subscriptions (RFC 6121 §3, Appendix A) and presence
 // broadcast and probes (§4). Runs on the account's owner shard; each state change is one
 // read-modify-write inside one storage-thread call, then pushes and routing here.
-#include <algorithm>
-
 #include <boost/asio/co_spawn.hpp>
 
 #include "base/log.hpp"
@@ -156,10 +154,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial, bool from_client
     // §4.5.2: unavailable presence goes to the resource that generated it too. Only a
     // client's own: the one generated when a session ends has nobody to reach, and its JID
     // may already be bound again by the session that replaced it.
-    if (!available && from_client) {
-        auto bound = ctx_.resources_of(account);
-        if (std::find(bound.begin(), bound.end(), from) != bound.end()) own.push_back(from);
-    }
+    if (!available && from_client) own.push_back(from);
 
     // §4.2.2, §4.4.2, §4.5.2: to every contact subscribed to the user's presence, and to
     // the user's own available resources. Nobody else learns anything (§3: no leaks).
@@ -380,13 +375,10 @@ Task<void> RosterModule::answer_probe(Stanza probe) {
     if (!subscribed) co_return;
     auto available = available_of(account);
     // §4.3.2, §8.5.3.1: a probe to a full JID learns about that resource only.
-    if (probe.to()->has_resource()) {
-        const xmpp::Jid& to = *probe.to();
-        std::erase_if(available, [&](const auto& entry) { return entry.first != to; });
-        if (available.empty()) ctx_.send(presence("unavailable", to, prober));
-    }
+    const xmpp::Jid& asked = *probe.to();
+    if (asked.has_resource()) std::erase_if(available, [&](const auto& entry) { return entry.first != asked; });
     for (const auto& [resource, element] : available) ctx_.send(Stanza{StanzaKind::presence, *element, resource, prober});
-    if (available.empty() && !probe.to()->has_resource()) ctx_.send(presence("unavailable", account.jid(), prober));
+    if (available.empty()) ctx_.send(presence("unavailable", asked, prober));
 }
 
 void RosterModule::release(const xmpp::BareJid& account) {
