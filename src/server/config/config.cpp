@@ -188,7 +188,8 @@ Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::strin
     for (const auto& [key, node] : root) {
         static const char* known[] = {"server", "tls", "c2s", "limits", "sasl", "modules"};
         if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known))
-            errors.push_back({std::string(key.str()), detail::line_of(node), "unknown section"});
+            // TOML allows an empty quoted key ([""]): the error still names it.
+            errors.push_back({key.str().empty() ? "\"\"" : std::string(key.str()), detail::line_of(node), "unknown section"});
     }
     section(root, "server", server_options(), c.server, errors);
     section(root, "tls", tls_options(), c.tls, errors);
