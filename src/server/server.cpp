@@ -14,8 +14,7 @@
 #include "base/random.hpp"
 #include "server/module/account_deletion.hpp"
 #include "server/module/events.hpp"
-#include "server/storage/accounts/account_store.hpp"
-#include "server/storage/legacy/single_host_tables.hpp"
+#include "server/module/database_schema.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
 #include "server/transport/tcp/tcp_channel.hpp"
@@ -86,8 +85,14 @@ void Server::start(StartOptions options) {
     // Storage first: a broken database should stop us before we accept anyone.
     storage_ = std::make_unique<storage::StorageThread>(options.in_memory_storage ? std::filesystem::path{":memory:"}
                                                                                    : config_.server.data_dir / "starling.db");
-    storage::AccountStore migrate{storage_->database_for_startup()};
-    if (auto moved = storage::adopt_single_host_tables(storage_->database_for_startup(), config_.server.domain))
+    std::size_t moved = 0;
+    try {
+        moved = prepare_database(storage_->database_for_startup(), config_.server.domain, catalog_);
+    } catch (const SchemaUpgradeError& e) {
+        throw std::runtime_error("storage: cannot upgrade " + (config_.server.data_dir / "starling.db").string() +
+                                 " (it is left as it was): " + e.what());
+    }
+    if (moved)
         log::info("storage: {} row(s) of per-account data moved into the stores keyed by host ({})", moved,
                   config_.server.domain);
     if (!options.listen) {
@@ -149,24 +154,22 @@ void Server::evict(const std::vector<PreauthTable::Connection>& connections) {
         });
 }
 
-Task<bool> Server::remove_account(std::string username) {
+Task<bool> Server::remove_account(xmpp::BareJid account) {
     // XEP-0077 §3.2: the account's subscriptions end, told to its contacts while its roster
     // still exists, on its owner shard (where its presence state lives).
-    if (auto account = xmpp::BareJid::parse(username + "@" + domain().str())) {
-        std::size_t owner = owner_of(*account);
-        auto announce = [this, owner, account = *account]() -> Task<void> {
-            std::vector<Task<void>> work;
-            AccountRemoving event{account, work};
-            shard(owner).host.hooks().fire(event);
-            for (auto& w : work) {
-                Task<void> task = std::move(w);
-                co_await std::move(task);
-            }
-        };
-        co_await asio::co_spawn(shards_->at(owner).executor(), announce(), asio::use_awaitable);
-    }
-    auto remove = [username, host = domain().str(), &catalog = catalog_](storage::Database& db) {
-        return delete_account(db, host, username, catalog);
+    std::size_t owner = owner_of(account);
+    auto announce = [this, owner, account]() -> Task<void> {
+        std::vector<Task<void>> work;
+        AccountRemoving event{account, work};
+        shard(owner).host.hooks().fire(event);
+        for (auto& w : work) {
+            Task<void> task = std::move(w);
+            co_await std::move(task);
+        }
+    };
+    co_await asio::co_spawn(shards_->at(owner).executor(), announce(), asio::use_awaitable);
+    auto remove = [owner = stores::Owner::of(account), &catalog = catalog_](storage::Database& db) {
+        return delete_account(db, owner, catalog);
     };
     bool removed = co_await storage_->run(std::move(remove));
     co_return removed;

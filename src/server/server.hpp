@@ -81,7 +81,7 @@ public:
     const net::TlsContext& tls() const { return *tls_; }
     // Any shard: deletes an account and everything every module stored for it (the same
     // deletion as `starling user del`), on the storage thread. False if there was none.
-    Task<bool> remove_account(std::string username);
+    Task<bool> remove_account(xmpp::BareJid account);
     AuthThrottle& auth_throttle() { return auth_throttle_; }
     PreauthTable& preauth() { return preauth_; }
     // Any thread: closes connections the pre-auth table evicted, each on its own shard.

@@ -14,7 +14,7 @@
 #include "server/module/account_deletion.hpp"
 #include "server/modules/catalog.hpp"
 #include "server/storage/accounts/account_store.hpp"
-#include "server/storage/legacy/single_host_tables.hpp"
+#include "server/module/database_schema.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/precis.hpp"
 
@@ -100,8 +100,14 @@ std::optional<std::string> read_password() {
 }
 
 std::unique_ptr<storage::Database> open(const config::Config& config) {
-    auto db = std::make_unique<storage::Database>(config.server.data_dir / "starling.db");
-    storage::adopt_single_host_tables(*db, config.server.domain);
+    auto file = config.server.data_dir / "starling.db";
+    auto db = std::make_unique<storage::Database>(file);
+    try {
+        server::prepare_database(*db, config.server.domain, server::catalog());
+    } catch (const server::SchemaUpgradeError& e) {
+        std::cerr << "starling: cannot upgrade " << file.string() << " (it is left as it was): " << e.what() << "\n";
+        return nullptr;
+    }
     return db;
 }
 
@@ -111,15 +117,17 @@ int user_add(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
     auto opened = open(config);
+    if (!opened) return 1;
     storage::Database& db = *opened;
     storage::AccountStore accounts{db};
-    if (accounts.exists(*name)) {
+    const std::string& host = config.server.domain;
+    if (accounts.exists(host, *name)) {
         std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
         return 1;
     }
     auto password = read_password();
     if (!password) return 2;
-    if (!accounts.create(*name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations))) {
+    if (!accounts.create(host, *name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations))) {
         std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
         return 1;
     }
@@ -131,8 +139,9 @@ int user_del(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
     auto opened = open(config);
+    if (!opened) return 1;
     storage::Database& db = *opened;
-    if (!server::delete_account(db, config.server.domain, *name, server::catalog())) {
+    if (!server::delete_account(db, {config.server.domain, *name}, server::catalog())) {
         std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
         return 1;
     }
@@ -144,15 +153,16 @@ int user_passwd(const config::Config& config, const std::string& user) {
     auto name = username_of(config, user);
     if (!name) return 2;
     auto opened = open(config);
+    if (!opened) return 1;
     storage::Database& db = *opened;
     storage::AccountStore accounts{db};
-    if (!accounts.exists(*name)) {
+    if (!accounts.exists(config.server.domain, *name)) {
         std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
         return 1;
     }
     auto password = read_password();
     if (!password) return 2;
-    accounts.set_credentials(*name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
+    accounts.set_credentials(config.server.domain, *name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
     std::cout << "password changed for " << *name << "@" << config.server.domain << "\n";
     return 0;
 }
@@ -203,9 +213,10 @@ int user_import(const config::Config& config) {
         return 2;
     }
     auto opened = open(config);
+    if (!opened) return 1;
     storage::Database& db = *opened;
     storage::AccountStore accounts{db};
-    std::erase_if(entries, [&](const Entry& e) { return accounts.exists(e.name); });
+    std::erase_if(entries, [&](const Entry& e) { return accounts.exists(config.server.domain, e.name); });
     std::size_t skipped = seen.size() - entries.size();
     // PBKDF2 is the whole cost (three hashes per account): spread it over the cores.
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -217,7 +228,7 @@ int user_import(const config::Config& config) {
         }));
     for (auto& w : work) w.get();
     storage::Database::Transaction transaction{db};
-    for (const auto& e : entries) accounts.create(e.name, e.credentials);
+    for (const auto& e : entries) accounts.create(config.server.domain, e.name, e.credentials);
     transaction.commit();
     std::cout << "created " << entries.size() << " account(s)";
     if (skipped) std::cout << ", " << skipped << " existed already";
@@ -227,8 +238,9 @@ int user_import(const config::Config& config) {
 
 int user_list(const config::Config& config) {
     auto opened = open(config);
+    if (!opened) return 1;
     storage::Database& db = *opened;
-    for (const auto& name : storage::AccountStore{db}.list()) std::cout << name << "@" << config.server.domain << "\n";
+    for (const auto& account : storage::AccountStore{db}.list()) std::cout << account.username << "@" << account.host << "\n";
     return 0;
 }
 

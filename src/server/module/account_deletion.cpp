@@ -6,14 +6,16 @@
 
 namespace starling::server {
 
-bool delete_account(storage::Database& db, std::string_view host, std::string_view username,
+bool delete_account(storage::Database& db, const stores::Owner& account,
                     const std::vector<const ModuleInfo*>& catalog) {
     storage::Database::Transaction transaction{db};
-    if (!storage::AccountStore{db}.remove(username)) return false;
-    storage::MapStore{db}.remove_owner(host, username);
-    storage::ArchiveStore{db}.remove_owner(host, username);
+    if (!storage::AccountStore{db}.remove(account.host, account.name)) return false;
+    // Only this (host, owner): the same name on another domain, or a room or node kept under a
+    // service's domain, is someone else.
+    storage::MapStore{db}.remove_owner(account.host, account.name);
+    storage::ArchiveStore{db}.remove_owner(account.host, account.name);
     for (const ModuleInfo* module : catalog)
-        if (module->remove_account) module->remove_account(db, username);
+        if (module->remove_account) module->remove_account(db, account);
     transaction.commit();
     return true;
 }

@@ -4,14 +4,16 @@
 
 namespace starling::server::accounts {
 
-bool exists(storage::Database& db, std::string_view username) { return storage::AccountStore{db}.exists(username); }
-
-bool create(storage::Database& db, std::string_view username, const Credentials& credentials) {
-    return storage::AccountStore{db}.create(username, credentials);
+bool exists(storage::Database& db, const stores::Owner& account) {
+    return storage::AccountStore{db}.exists(account.host, account.name);
 }
 
-bool set_credentials(storage::Database& db, std::string_view username, const Credentials& credentials) {
-    return storage::AccountStore{db}.set_credentials(username, credentials);
+bool create(storage::Database& db, const stores::Owner& account, const Credentials& credentials) {
+    return storage::AccountStore{db}.create(account.host, account.name, credentials);
+}
+
+bool set_credentials(storage::Database& db, const stores::Owner& account, const Credentials& credentials) {
+    return storage::AccountStore{db}.set_credentials(account.host, account.name, credentials);
 }
 
 }  // namespace starling::server::accounts

@@ -1,10 +1,11 @@
 #pragma once
 // Accounts as a module may touch them: inside a storage call (ctx.storage().run), so that a
-// check and a write share one transaction, and never the account store itself. The SCRAM
-// keys for a new password come from ModuleContext::derive_credentials.
-#include <string_view>
+// check and a write share one transaction, and never the account store itself. An account
+// is an Owner: its served domain and its localpart. The SCRAM keys for a new password come
+// from ModuleContext::derive_credentials.
 #include <vector>
 
+#include "server/module/stores.hpp"
 #include "xmpp/sasl/scram.hpp"
 
 namespace starling::storage { class Database; }
@@ -13,10 +14,10 @@ namespace starling::server::accounts {
 
 using Credentials = std::vector<xmpp::sasl::ScramCredentials>;  // one per SCRAM hash
 
-bool exists(storage::Database& db, std::string_view username);
+bool exists(storage::Database& db, const stores::Owner& account);
 // False if the account exists already.
-bool create(storage::Database& db, std::string_view username, const Credentials& credentials);
+bool create(storage::Database& db, const stores::Owner& account, const Credentials& credentials);
 // False if there is no such account.
-bool set_credentials(storage::Database& db, std::string_view username, const Credentials& credentials);
+bool set_credentials(storage::Database& db, const stores::Owner& account, const Credentials& credentials);
 
 }  // namespace starling::server::accounts

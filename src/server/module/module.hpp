@@ -37,10 +37,14 @@ struct ModuleInfo {
     bool enabled_by_default = true;
     const config::ModuleOptions* options = nullptr;  // null: no settings
     std::unique_ptr<Module> (*create)(ModuleContext& context, const std::any& options) = nullptr;
-    // Deletes everything the module stored for an account (`starling user del`, in-band
-    // cancellation). Runs on the storage thread or in the CLI, inside the deletion's
-    // transaction. Null: the module stores nothing per account.
-    void (*remove_account)(storage::Database& db, std::string_view username) = nullptr;
+    // Creates or upgrades the module's own tables (beyond the core's stores). Runs at
+    // start-up and in the CLI before anything else, in one transaction with every store's,
+    // so that a failed upgrade changes nothing. Null: the module has no tables of its own.
+    void (*prepare_tables)(storage::Database& db) = nullptr;
+    // Deletes everything the module stored in its own tables for an account on its host
+    // (`starling user del`, in-band cancellation). Runs on the storage thread or in the CLI,
+    // inside the deletion's transaction. Null: the module stores nothing per account there.
+    void (*remove_account)(storage::Database& db, const stores::Owner& account) = nullptr;
 };
 
 template <class M>

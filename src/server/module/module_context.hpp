@@ -37,7 +37,7 @@ struct CoreServices {
     // CPU-heavy work (PBKDF2) that must stall neither a shard nor the storage thread.
     boost::asio::thread_pool& hashing;
     // Any shard: deletes an account and everything stored for it; false if there was none.
-    std::function<Task<bool>(std::string username)> remove_account;
+    std::function<Task<bool>(xmpp::BareJid account)> remove_account;
     // Any shard: closes every bound session of an account with a stream error.
     std::function<void(const xmpp::BareJid&, xmpp::StreamError, std::optional<xmpp::Jid>)> close_sessions;
     // Owner shard: runs a function with each bound session of an account, on the session's shard.
@@ -104,7 +104,7 @@ public:
     boost::asio::thread_pool& hashing() const { return core_.hashing; }
     // Deletes the account `username` and every trace of it, as `starling user del` does (each
     // module's ModuleInfo::remove_account, in one transaction). Any shard; false if none.
-    Task<bool> remove_account(std::string username) const { return core_.remove_account(std::move(username)); }
+    Task<bool> remove_account(xmpp::BareJid account) const { return core_.remove_account(std::move(account)); }
     // Routes again a stanza the module held back (Flow::stop in StanzaToAccount): the events
     // on its way fire again, as for any stanza that arrives.
     void route_again(xmpp::Stanza stanza) const { core_.route_again(std::move(stanza)); }

@@ -19,7 +19,7 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
         CoreServices core{[&router](xmpp::Stanza s) { router.send_from_module(std::move(s)); }, server.storage(),
                           [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
                           server.hashing(),
-                          [&server](std::string username) { return server.remove_account(std::move(username)); },
+                          [&server](xmpp::BareJid account) { return server.remove_account(std::move(account)); },
                           [&router](const xmpp::BareJid& account, xmpp::StreamError error,
                                     std::optional<xmpp::Jid> keep) {
                               router.close_sessions(account, std::move(error), std::move(keep));

@@ -307,8 +307,8 @@ void Router::outbound_subscription(Stanza stanza) {
 void Router::answer_for_offline_account(Stanza stanza) {
     // Nobody online: whether the account exists is a question for the store. The lookup
     // runs on the storage thread; the answer comes back to this (the owner) shard.
-    std::string username{stanza.to()->local()};
-    auto exists = [username](storage::Database& db) { return storage::AccountStore{db}.exists(username); };
+    std::string host{stanza.to()->domain()}, username{stanza.to()->local()};
+    auto exists = [host, username](storage::Database& db) { return storage::AccountStore{db}.exists(host, username); };
     auto task = [this, exists, s = std::move(stanza)]() mutable -> Task<void> {
         bool found = co_await server_.storage().run(std::move(exists));
         if (!found || !dispatch_iq(host_.iq(), s, To::account))

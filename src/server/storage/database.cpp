@@ -8,6 +8,15 @@ namespace {
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
     throw DatabaseError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
+
+void legacy_host(sqlite3_context* context, int, sqlite3_value**) {
+    const auto& host = *static_cast<const std::string*>(sqlite3_user_data(context));
+    if (host.empty()) {
+        sqlite3_result_error(context, "rows written when one domain was served need that domain (the legacy host) to be upgraded", -1);
+        return;
+    }
+    sqlite3_result_text(context, host.data(), static_cast<int>(host.size()), SQLITE_TRANSIENT);
+}
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_{db} {
@@ -40,13 +49,16 @@ Statement Database::prepare(std::string_view sql) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-    if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    // A default string_view has no data pointer, which SQLite would bind as NULL, not ''.
+    const char* data = text.data() ? text.data() : "";
+    if (sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK)
         fail(db_, "bind");
     return *this;
 }
 
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
-    if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    const char* data = bytes.data() ? bytes.data() : "";  // as in bind(): empty, never NULL
+    if (sqlite3_bind_blob(stmt_, index, data, static_cast<int>(bytes.size()), SQLITE_TRANSIENT) != SQLITE_OK)
         fail(db_, "bind");
     return *this;
 }
@@ -96,6 +108,9 @@ Database::Database(const std::filesystem::path& file) {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
+    if (sqlite3_create_function_v2(db_, "legacy_host", 0, SQLITE_UTF8, &legacy_host_, &legacy_host, nullptr, nullptr,
+                                   nullptr) != SQLITE_OK)
+        fail(db_, "legacy_host()");
     exec("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
 }
 
@@ -122,6 +137,7 @@ void Database::migrate(std::string_view component, const std::vector<std::string
     auto get = prepare("SELECT version FROM schema_versions WHERE component = ?");
     get.bind(1, component);
     std::int64_t version = get.step() ? get.integer(0) : 0;
+    get.reset();  // no statement may be left running: a step that drops a table would be refused
     for (auto i = static_cast<std::size_t>(version); i < steps.size(); ++i) {
         Transaction t{*this};
         exec(steps[i]);

@@ -68,6 +68,14 @@ public:
     // version, so a feature can add tables and columns over releases.
     void migrate(std::string_view component, const std::vector<std::string_view>& steps);
 
+    // The domain that rows written before stores were keyed by host belong to (the one
+    // domain a server served then: today's [server] domain). Migration steps that move such
+    // rows call the SQL function legacy_host(), which fails, and with it the step, while this
+    // is unset and there are rows to move.
+    void set_legacy_host(std::string host) { legacy_host_ = std::move(host); }
+    // After a rolled-back migration: every component's version is read from the file again.
+    void forget_migrations() { migrated_.clear(); }
+
     class Transaction {
     public:
         explicit Transaction(Database& db);
@@ -91,6 +99,7 @@ private:
     // Components known to be at their latest schema: stores are built per call, so their
     // migrate() must cost nothing after the first.
     std::set<std::string, std::less<>> migrated_;
+    std::string legacy_host_;
 };
 
 }  // namespace starling::storage

@@ -178,7 +178,9 @@ TestServer::~TestServer() {
 void TestServer::add_user(std::string_view username, std::string_view password) {
     auto credentials = storage::AccountStore::derive_all(password, server_->config().sasl.scram_iterations);
     std::string name{username};
-    auto create = [name, credentials](storage::Database& db) { return storage::AccountStore{db}.create(name, credentials); };
+    auto create = [host = server_->domain().str(), name, credentials](storage::Database& db) {
+        return storage::AccountStore{db}.create(host, name, credentials);
+    };
     // From the test's thread: hop onto the storage thread and wait there.
     std::promise<bool> done;
     auto result = done.get_future();

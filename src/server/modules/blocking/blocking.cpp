@@ -146,7 +146,7 @@ private:
 
     Task<Snapshot> load(xmpp::BareJid account) {
         entries_.try_emplace(account);
-        std::string user{account.local()};
+        server::stores::Owner user = server::stores::Owner::of(account);
         auto read = [user](storage::Database& db) { return BlocklistStore{db}.list(user); };
         std::vector<std::string> rows;
         try {
@@ -273,7 +273,7 @@ private:
                 co_await std::move(task);
             }
         }
-        std::string user{account.local()};
+        server::stores::Owner user = server::stores::Owner::of(account);
         auto store = [user, jids = *jids, max = options_.max_items](storage::Database& db) {
             BlocklistStore blocklist{db};
             bool stored = blocklist.add(user, jids, max);
@@ -295,7 +295,7 @@ private:
         // §3.5: no item means every one.
         bool all = jids->empty();
         Snapshot before = co_await current(account);
-        std::string user{account.local()};
+        server::stores::Owner user = server::stores::Owner::of(account);
         auto store = [user, all, jids = *jids](storage::Database& db) {
             BlocklistStore blocklist{db};
             if (all)
@@ -389,6 +389,7 @@ extern const ModuleInfo info{
     .xeps = {{191, "1.3", "Blocking Command"}},
     .options = &options,
     .create = create_module_with_options<BlockingModule, Options>,
+    .prepare_tables = [](storage::Database& db) { BlocklistStore{db}; },
     .remove_account = &BlocklistStore::remove_account,
 };
 

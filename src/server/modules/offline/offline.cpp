@@ -111,7 +111,7 @@ private:
                                   .payload = xml::to_string(stanza.element())};  // declares its namespace
         std::size_t max = options_.max_messages;
         auto write = [host, account, item = std::move(item), max](storage::Database& db) {
-            if (!accounts::exists(db, account)) return Outcome::no_account;
+            if (!accounts::exists(db, {host, account})) return Outcome::no_account;
             auto id = storage::ArchiveStore{db}.append_below({store_name, host, account}, item, max);
             return id ? Outcome::stored : Outcome::full;
         };

@@ -71,16 +71,16 @@ Task<void> RegisterModule::change(IqRequest& request) {
     auto user = own_account(request);
     if (!user) co_return;
     const xml::Element& query = request.payload();
-    if (query.find_child("remove", register_ns)) co_return co_await cancel(request, *user);
+    if (query.find_child("remove", register_ns)) co_return co_await cancel(request);
     co_await change_password(request, *user);
 }
 
 // §3.2: cancellation removes the account and all its data, answers, then ends every
 // session of the account with <not-authorized/>.
-Task<void> RegisterModule::cancel(IqRequest& request, const std::string& user) {
+Task<void> RegisterModule::cancel(IqRequest& request) {
     if (request.payload().child_element_count() != 1)
         co_return request.error(StanzaErrorCondition::bad_request, "<remove/> must be alone");
-    bool removed = co_await ctx_.remove_account(user);
+    bool removed = co_await ctx_.remove_account(request.from().bare());
     if (!removed) co_return request.error(StanzaErrorCondition::registration_required);
     log::info("register: {} cancelled its registration", request.from().str());
     // The result goes first; the streams close after it (both hop through the owner shard).
@@ -103,8 +103,8 @@ Task<void> RegisterModule::change_password(IqRequest& request, const std::string
     auto password = xmpp::precis::opaque_string(given_password);
     if (!password) co_return request.error(StanzaErrorCondition::not_acceptable, "this password is not allowed");
     auto credentials = co_await ctx_.derive_credentials(*password);
-    auto store = [user, credentials = std::move(credentials)](storage::Database& db) {
-        return accounts::set_credentials(db, user, credentials);
+    auto store = [account = stores::Owner::of(request.from().bare()), credentials = std::move(credentials)](
+                     storage::Database& db) { return accounts::set_credentials(db, account, credentials);
     };
     bool changed = co_await ctx_.storage().run(std::move(store));
     if (!changed) co_return request.error(StanzaErrorCondition::registration_required);

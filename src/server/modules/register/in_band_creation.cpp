@@ -98,21 +98,22 @@ Task<void> RegisterModule::create_account(Session& stream, xmpp::Stanza iq) {
     if (!password) co_return error(StanzaErrorCondition::not_acceptable, "this password is not allowed");
 
     std::string user = *name;
+    stores::Owner account{ctx_.domain().str(), user};
     Limit limit{stream.remote_address(), options_.registrations_per_address,
                 static_cast<std::int64_t>(options_.window.count())};
     // Cheap refusals first, so that PBKDF2 runs only for a registration that will happen.
-    auto admit = [user, limit](storage::Database& db) {
+    auto admit = [account, limit](storage::Database& db) {
         if (limit.reached(db)) return Outcome::over_limit;
-        return accounts::exists(db, user) ? Outcome::exists : Outcome::created;
+        return accounts::exists(db, account) ? Outcome::exists : Outcome::created;
     };
     Outcome outcome = co_await ctx_.storage().run(std::move(admit));
     if (outcome == Outcome::created) {
         auto credentials = co_await ctx_.derive_credentials(*password);
         // Checked again in the same transaction: another registration may have come first.
-        auto create = [user, limit, credentials = std::move(credentials)](storage::Database& db) {
+        auto create = [account, limit, credentials = std::move(credentials)](storage::Database& db) {
             storage::Database::Transaction transaction{db};
             if (limit.reached(db)) return Outcome::over_limit;
-            if (!accounts::create(db, user, credentials)) return Outcome::exists;
+            if (!accounts::create(db, account, credentials)) return Outcome::exists;
             RegistrationLog{db}.add(limit.address, static_cast<std::int64_t>(std::time(nullptr)));
             transaction.commit();
             return Outcome::created;

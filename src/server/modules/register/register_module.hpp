@@ -45,7 +45,7 @@ private:
     void register_account_management();
     void registered(server::IqRequest& request);
     Task<void> change(server::IqRequest& request);
-    Task<void> cancel(server::IqRequest& request, const std::string& user);
+    Task<void> cancel(server::IqRequest& request);
     Task<void> change_password(server::IqRequest& request, const std::string& user);
     bool is_password_change(const xmpp::Stanza& stanza) const;
 

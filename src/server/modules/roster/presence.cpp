@@ -163,7 +163,7 @@ Task<void> RosterModule::broadcast(Stanza stanza, bool initial, bool from_client
     if (const Subscribers* known = cached_subscribers(account); !subscribers && known) subscribers = known->jids;
     if (!subscribers || initial) {
         std::uint64_t generation = available ? subscribers_generation(account) : 0;
-        std::string user{account.local()};
+        server::stores::Owner user = server::stores::Owner::of(account);
         auto load = [user](storage::Database& db) {
             RosterStore roster{db};
             return std::pair{roster.items(user), initial_pending(roster, user)};
@@ -237,14 +237,15 @@ void RosterModule::subscribers_changed(const xmpp::BareJid& account) {
     it->second = Subscribers{++next_generation_};
 }
 
-std::vector<RosterItem> RosterModule::initial_pending(RosterStore& roster, const std::string& user) {
+std::vector<RosterItem> RosterModule::initial_pending(RosterStore& roster, const server::stores::Owner& user) {
     return roster.pending_in(user);
 }
 
 Task<void> RosterModule::outbound(Stanza stanza) {
     auto type = *type_of(stanza.type());
     const xmpp::BareJid account = stanza.from()->bare();
-    std::string user{account.local()}, contact = stanza.to()->bare().str();
+    server::stores::Owner user = server::stores::Owner::of(account);
+    std::string contact = stanza.to()->bare().str();
     auto change = [user, contact, type](storage::Database& db) {
         RosterStore roster{db};
         auto existing = roster.item(user, contact);
@@ -289,7 +290,8 @@ Task<void> RosterModule::inbound(Stanza stanza) {
     if (!type || !stanza.from()) co_return;
     const xmpp::BareJid account = stanza.to()->bare();
     const xmpp::Jid contact_jid = stanza.from()->bare().jid();
-    std::string user{account.local()}, contact = contact_jid.str();
+    server::stores::Owner user = server::stores::Owner::of(account);
+    std::string contact = contact_jid.str();
     ++changing_[account];
     auto max_pending = options_.max_items;
     std::string request = *type == SubscriptionType::subscribe ? stored_request(stanza) : std::string{};
@@ -359,7 +361,7 @@ Task<void> RosterModule::inbound(Stanza stanza) {
 
 Task<bool> RosterModule::receives_presence(xmpp::BareJid account, xmpp::BareJid contact) {
     if (const Subscribers* known = cached_subscribers(account)) co_return known->bare_jids.contains(contact.str());
-    auto lookup = [user = std::string(account.local()), contact = contact.str()](storage::Database& db) {
+    auto lookup = [user = server::stores::Owner::of(account), contact = contact.str()](storage::Database& db) {
         return RosterStore{db}.item(user, contact);
     };
     std::optional<RosterItem> item = co_await ctx_.storage().run(std::move(lookup));
@@ -400,7 +402,7 @@ void RosterModule::release(const xmpp::BareJid& account) {
 // Runs before the block takes effect, so these last presences still pass.
 // The contacts subscribed to the account's presence ('from' or 'both') that `which` matches.
 Task<std::vector<xmpp::Jid>> RosterModule::subscribers_matching(const xmpp::BareJid& account, const xmpp::JidMatcher& which) {
-    std::string user{account.local()};
+    server::stores::Owner user = server::stores::Owner::of(account);
     auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
     auto items = co_await ctx_.storage().run(std::move(load));
     std::vector<xmpp::Jid> out;
@@ -472,7 +474,7 @@ Task<void> RosterModule::deliver_if_sharing(Stanza iq) {
 // rosters stop pointing at a presence that will never come (RFC 6121 §3.2, §3.3). Its own
 // roster goes with the account, so only the contacts are told.
 Task<void> RosterModule::subscriptions_end(xmpp::BareJid account) {
-    std::string user{account.local()};
+    server::stores::Owner user = server::stores::Owner::of(account);
     auto load = [user](storage::Database& db) { return RosterStore{db}.items(user); };
     auto items = co_await ctx_.storage().run(std::move(load));
     for (const auto& item : items) {

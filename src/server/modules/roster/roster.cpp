@@ -82,7 +82,7 @@ Task<void> RosterModule::get(IqRequest& request) {
     const xmpp::Jid& from = request.from();
     xmpp::BareJid account = from.bare();
     const std::string* client_ver = request.payload().find_attribute("ver");
-    std::string user{account.local()};
+    server::stores::Owner user = server::stores::Owner::of(account);
     std::int64_t since = -1;
     if (client_ver && !client_ver->empty() && client_ver->size() < 19 &&
         client_ver->find_first_not_of("0123456789") == std::string::npos)
@@ -130,7 +130,7 @@ Task<void> RosterModule::set(IqRequest& request) {
     auto jid = xmpp::Jid::parse(e->attribute("jid"));
     if (!jid || !e->has_attribute("jid")) co_return request.error(StanzaErrorCondition::jid_malformed);
     std::string contact = jid->bare().str();
-    std::string user{account.local()};
+    server::stores::Owner user = server::stores::Owner::of(account);
 
     if (e->attribute("subscription") == "remove") {
         auto remove = [user, contact](storage::Database& db) { return RosterStore{db}.remove(user, contact); };
@@ -211,6 +211,7 @@ extern const ModuleInfo info{
              {"RFC 6121 §4", "Presence broadcast, probes, directed presence"}},
     .options = &options,
     .create = create_module_with_options<RosterModule, Options>,
+    .prepare_tables = [](storage::Database& db) { RosterStore{db}; },
     .remove_account = &RosterStore::remove_account,
 };
 

@@ -58,7 +58,7 @@ private:
     void spawn(Task<void> task);
     void release(const xmpp::BareJid& account);
     std::vector<std::pair<xmpp::Jid, const xml::Element*>> available_of(const xmpp::BareJid& account) const;
-    static std::vector<RosterItem> initial_pending(RosterStore& roster, const std::string& user);
+    static std::vector<RosterItem> initial_pending(RosterStore& roster, const server::stores::Owner& user);
     struct Subscribers;
     const Subscribers* cached_subscribers(const xmpp::BareJid& account) const;
     void keep_subscribers(const xmpp::BareJid& account, std::uint64_t generation,

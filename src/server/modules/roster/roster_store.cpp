@@ -3,6 +3,7 @@
 namespace starling::roster {
 
 using storage::Database;
+using server::stores::Owner;
 
 namespace {
 // Groups in one column, each name followed by a newline; a backslash or newline inside a
@@ -51,6 +52,18 @@ RosterStore::RosterStore(Database& db) : db_{db} {
         "CREATE TABLE roster_versions (account TEXT PRIMARY KEY, version INTEGER NOT NULL)",
         "ALTER TABLE roster_items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE roster_items ADD COLUMN request TEXT NOT NULL DEFAULT ''",
+        // Keyed by (host, owner): the rows of the one domain served before move under it.
+        "CREATE TABLE roster_entries (host TEXT NOT NULL, owner TEXT NOT NULL, jid TEXT NOT NULL, name TEXT NOT NULL,"
+        " subscription TEXT NOT NULL, ask INTEGER NOT NULL, pending_in INTEGER NOT NULL,"
+        " approved INTEGER NOT NULL, groups TEXT NOT NULL, version INTEGER NOT NULL, removed INTEGER NOT NULL,"
+        " hidden INTEGER NOT NULL, request TEXT NOT NULL, PRIMARY KEY (host, owner, jid)) WITHOUT ROWID;"
+        "CREATE INDEX roster_entries_by_version ON roster_entries(host, owner, version);"
+        "CREATE TABLE roster_owner_versions (host TEXT NOT NULL, owner TEXT NOT NULL, version INTEGER NOT NULL,"
+        " PRIMARY KEY (host, owner)) WITHOUT ROWID;"
+        "INSERT INTO roster_entries SELECT legacy_host(), account, jid, name, subscription, ask, pending_in, approved,"
+        " groups, version, removed, hidden, request FROM roster_items;"
+        "INSERT INTO roster_owner_versions SELECT legacy_host(), account, version FROM roster_versions;"
+        "DROP TABLE roster_items; DROP TABLE roster_versions",
     });
 }
 
@@ -59,24 +72,24 @@ RosterItem RosterStore::read_row(storage::Statement& q) {
                       split_groups(q.text(6)), q.integer(7), q.integer(8) != 0, q.integer(9) != 0, q.text(10)};
 }
 
-std::int64_t RosterStore::version(std::string_view account) {
-    auto q = db_.prepare("SELECT version FROM roster_versions WHERE account = ?");
-    q.bind(1, account);
+std::int64_t RosterStore::version(const Owner& account) {
+    auto q = db_.prepare("SELECT version FROM roster_owner_versions WHERE host = ? AND owner = ?");
+    q.bind(1, account.host).bind(2, account.name);
     return q.step() ? q.integer(0) : 0;
 }
 
-std::vector<RosterItem> RosterStore::items(std::string_view account) {
-    auto q = db_.prepare(std::string("SELECT ") + columns + " FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 0");
-    q.bind(1, account);
+std::vector<RosterItem> RosterStore::items(const Owner& account) {
+    auto q = db_.prepare(std::string("SELECT ") + columns + " FROM roster_entries WHERE host = ? AND owner = ? AND removed = 0 AND hidden = 0");
+    q.bind(1, account.host).bind(2, account.name);
     std::vector<RosterItem> out;
     while (q.step()) out.push_back(read_row(q));
     return out;
 }
 
-std::vector<RosterItem> RosterStore::changes_since(std::string_view account, std::int64_t since) {
+std::vector<RosterItem> RosterStore::changes_since(const Owner& account, std::int64_t since) {
     auto q = db_.prepare(std::string("SELECT ") + columns +
-                         " FROM roster_items WHERE account = ? AND version > ? ORDER BY version");
-    q.bind(1, account).bind(2, since);
+                         " FROM roster_entries WHERE host = ? AND owner = ? AND version > ? ORDER BY version");
+    q.bind(1, account.host).bind(2, account.name).bind(3, since);
     std::vector<RosterItem> out;
     while (q.step()) {
         out.push_back(read_row(q));
@@ -86,101 +99,101 @@ std::vector<RosterItem> RosterStore::changes_since(std::string_view account, std
     return out;
 }
 
-std::optional<RosterItem> RosterStore::item(std::string_view account, std::string_view jid) {
+std::optional<RosterItem> RosterStore::item(const Owner& account, std::string_view jid) {
     auto q = db_.prepare(std::string("SELECT ") + columns +
-                         " FROM roster_items WHERE account = ? AND jid = ? AND removed = 0");
-    q.bind(1, account).bind(2, jid);
+                         " FROM roster_entries WHERE host = ? AND owner = ? AND jid = ? AND removed = 0");
+    q.bind(1, account.host).bind(2, account.name).bind(3, jid);
     if (!q.step()) return std::nullopt;
     return read_row(q);
 }
 
-std::vector<RosterItem> RosterStore::pending_in(std::string_view account) {
+std::vector<RosterItem> RosterStore::pending_in(const Owner& account) {
     auto q = db_.prepare(std::string("SELECT ") + columns +
-                         " FROM roster_items WHERE account = ? AND removed = 0 AND pending_in = 1");
-    q.bind(1, account);
+                         " FROM roster_entries WHERE host = ? AND owner = ? AND removed = 0 AND pending_in = 1");
+    q.bind(1, account.host).bind(2, account.name);
     std::vector<RosterItem> out;
     while (q.step()) out.push_back(read_row(q));
     return out;
 }
 
-void RosterStore::forget(std::string_view account, std::string_view jid) {
+void RosterStore::forget(const Owner& account, std::string_view jid) {
     // A tombstone, not a deletion: the row may carry the version of an earlier removal that
     // a client has yet to hear about (§2.6).
     Database::Transaction t{db_};
     std::int64_t v = next_version(account);
     auto q = db_.prepare(
-        "UPDATE roster_items SET removed = 1, hidden = 0, version = ?, pending_in = 0, approved = 0, request = ''"
-        " WHERE account = ? AND jid = ? AND hidden = 1");
-    q.bind(1, v).bind(2, account).bind(3, jid);
+        "UPDATE roster_entries SET removed = 1, hidden = 0, version = ?, pending_in = 0, approved = 0, request = ''"
+        " WHERE host = ? AND owner = ? AND jid = ? AND hidden = 1");
+    q.bind(1, v).bind(2, account.host).bind(3, account.name).bind(4, jid);
     q.run();
     t.commit();
 }
 
-std::size_t RosterStore::hidden_count(std::string_view account) {
-    auto q = db_.prepare("SELECT COUNT(*) FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 1");
-    q.bind(1, account);
+std::size_t RosterStore::hidden_count(const Owner& account) {
+    auto q = db_.prepare("SELECT COUNT(*) FROM roster_entries WHERE host = ? AND owner = ? AND removed = 0 AND hidden = 1");
+    q.bind(1, account.host).bind(2, account.name);
     q.step();
     return static_cast<std::size_t>(q.integer(0));
 }
 
-std::size_t RosterStore::count(std::string_view account) {
-    auto q = db_.prepare("SELECT COUNT(*) FROM roster_items WHERE account = ? AND removed = 0 AND hidden = 0");
-    q.bind(1, account);
+std::size_t RosterStore::count(const Owner& account) {
+    auto q = db_.prepare("SELECT COUNT(*) FROM roster_entries WHERE host = ? AND owner = ? AND removed = 0 AND hidden = 0");
+    q.bind(1, account.host).bind(2, account.name);
     q.step();
     return static_cast<std::size_t>(q.integer(0));
 }
 
-std::int64_t RosterStore::next_version(std::string_view account) {
+std::int64_t RosterStore::next_version(const Owner& account) {
     auto q = db_.prepare(
-        "INSERT INTO roster_versions(account, version) VALUES(?, 1) "
-        "ON CONFLICT(account) DO UPDATE SET version = version + 1 RETURNING version");
-    q.bind(1, account);
+        "INSERT INTO roster_owner_versions(host, owner, version) VALUES(?, ?, 1) "
+        "ON CONFLICT(host, owner) DO UPDATE SET version = version + 1 RETURNING version");
+    q.bind(1, account.host).bind(2, account.name);
     q.step();
     return q.integer(0);
 }
 
-std::int64_t RosterStore::put(std::string_view account, RosterItem& item) {
+std::int64_t RosterStore::put(const Owner& account, RosterItem& item) {
     Database::Transaction t{db_};
     item.version = next_version(account);
     item.removed = false;
     const std::string request = item.pending_in ? item.request : "";  // never NULL (the column is NOT NULL)
     auto q = db_.prepare(
-        "INSERT INTO roster_items(account, jid, name, subscription, ask, pending_in, approved, groups, version, removed,"
-        " hidden, request) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(account, jid) DO UPDATE SET"
+        "INSERT INTO roster_entries(host, owner, jid, name, subscription, ask, pending_in, approved, groups, version,"
+        " removed, hidden, request) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(host, owner, jid) DO UPDATE SET"
         " name = excluded.name, subscription = excluded.subscription, ask = excluded.ask,"
         " pending_in = excluded.pending_in, approved = excluded.approved, groups = excluded.groups,"
         " version = excluded.version, removed = 0, hidden = excluded.hidden, request = excluded.request");
-    q.bind(1, account).bind(2, item.jid).bind(3, item.name).bind(4, item.subscription)
-        .bind(5, std::int64_t{item.ask}).bind(6, std::int64_t{item.pending_in}).bind(7, std::int64_t{item.approved})
-        .bind(8, join_groups(item.groups)).bind(9, item.version).bind(10, std::int64_t{item.hidden})
-        .bind(11, request);
+    q.bind(1, account.host).bind(2, account.name).bind(3, item.jid).bind(4, item.name).bind(5, item.subscription)
+        .bind(6, std::int64_t{item.ask}).bind(7, std::int64_t{item.pending_in}).bind(8, std::int64_t{item.approved})
+        .bind(9, join_groups(item.groups)).bind(10, item.version).bind(11, std::int64_t{item.hidden})
+        .bind(12, request);
     q.run();
     t.commit();
     return item.version;
 }
 
-std::optional<RosterItem> RosterStore::remove(std::string_view account, std::string_view jid) {
+std::optional<RosterItem> RosterStore::remove(const Owner& account, std::string_view jid) {
     Database::Transaction t{db_};
     auto existing = item(account, jid);
     if (!existing || existing->hidden) return std::nullopt;
     std::int64_t v = next_version(account);
     auto q = db_.prepare(
-        "UPDATE roster_items SET removed = 1, version = ?, name = '', subscription = 'none', ask = 0,"
-        " pending_in = 0, approved = 0, groups = '', request = '' WHERE account = ? AND jid = ?");
-    q.bind(1, v).bind(2, account).bind(3, jid);
+        "UPDATE roster_entries SET removed = 1, version = ?, name = '', subscription = 'none', ask = 0,"
+        " pending_in = 0, approved = 0, groups = '', request = '' WHERE host = ? AND owner = ? AND jid = ?");
+    q.bind(1, v).bind(2, account.host).bind(3, account.name).bind(4, jid);
     q.run();
     t.commit();
     existing->version = v;
     return existing;
 }
 
-void RosterStore::remove_account(Database& db, std::string_view account) {
+void RosterStore::remove_account(Database& db, const Owner& account) {
     RosterStore store{db};
-    auto items = db.prepare("DELETE FROM roster_items WHERE account = ?");
-    items.bind(1, account);
+    auto items = db.prepare("DELETE FROM roster_entries WHERE host = ? AND owner = ?");
+    items.bind(1, account.host).bind(2, account.name);
     items.run();
-    auto versions = db.prepare("DELETE FROM roster_versions WHERE account = ?");
-    versions.bind(1, account);
+    auto versions = db.prepare("DELETE FROM roster_owner_versions WHERE host = ? AND owner = ?");
+    versions.bind(1, account.host).bind(2, account.name);
     versions.run();
 }
 

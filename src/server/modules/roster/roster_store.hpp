@@ -1,14 +1,15 @@
 #pragma once
-// RosterStore: each account's roster (RFC 6121 §2) with versioning (§2.6). One row per
-// item, written on its own (an item change never rewrites the roster); a removed item stays
-// as a tombstone carrying the version of its removal, so a client that last saw version N
-// can be sent exactly the changes since N. Synchronous: call it on the storage thread.
+// RosterStore: each account's roster (RFC 6121 §2) with versioning (§2.6), keyed by (host,
+// owner). One row per item, written on its own (an item change never rewrites the roster); a
+// removed item stays as a tombstone carrying the version of its removal, so a client that
+// last saw version N can be sent exactly the changes since N. Synchronous: call it on the storage thread.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "server/module/stores.hpp"
 #include "server/storage/database.hpp"
 
 namespace starling::roster {
@@ -32,29 +33,29 @@ class RosterStore {
 public:
     explicit RosterStore(storage::Database& db);
 
-    std::int64_t version(std::string_view account);
-    std::vector<RosterItem> items(std::string_view account);
+    std::int64_t version(const server::stores::Owner& account);
+    std::vector<RosterItem> items(const server::stores::Owner& account);
     // Items changed (including removed) after version `since`, oldest change first.
-    std::vector<RosterItem> changes_since(std::string_view account, std::int64_t since);
+    std::vector<RosterItem> changes_since(const server::stores::Owner& account, std::int64_t since);
     // Also a hidden item (a pending request from someone not in the roster).
-    std::optional<RosterItem> item(std::string_view account, std::string_view jid);
+    std::optional<RosterItem> item(const server::stores::Owner& account, std::string_view jid);
     // Requests from contacts that the user has not answered yet (§3.1.3), hidden or not.
-    std::vector<RosterItem> pending_in(std::string_view account);
+    std::vector<RosterItem> pending_in(const server::stores::Owner& account);
     // Ends a hidden item (its request was withdrawn or refused).
-    void forget(std::string_view account, std::string_view jid);
+    void forget(const server::stores::Owner& account, std::string_view jid);
     // Pending requests from strangers, which are bounded like roster items.
-    std::size_t hidden_count(std::string_view account);
-    std::size_t count(std::string_view account);
+    std::size_t hidden_count(const server::stores::Owner& account);
+    std::size_t count(const server::stores::Owner& account);
     // Writes the item under a new roster version, which it returns (and sets in `item`).
-    std::int64_t put(std::string_view account, RosterItem& item);
+    std::int64_t put(const server::stores::Owner& account, RosterItem& item);
     // Tombstones the item and returns it as it was, with the new version; nullopt if there
     // was none.
-    std::optional<RosterItem> remove(std::string_view account, std::string_view jid);
+    std::optional<RosterItem> remove(const server::stores::Owner& account, std::string_view jid);
 
-    static void remove_account(storage::Database& db, std::string_view account);
+    static void remove_account(storage::Database& db, const server::stores::Owner& account);
 
 private:
-    std::int64_t next_version(std::string_view account);
+    std::int64_t next_version(const server::stores::Owner& account);
     RosterItem read_row(storage::Statement& q);
     storage::Database& db_;
 };

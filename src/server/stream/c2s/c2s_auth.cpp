@@ -168,7 +168,9 @@ Task<void> C2sStream::plain_login(const std::string& message) {
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username, pass = *password;
     advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
-    auto lookup = [user](storage::Database& db) { return storage::AccountStore{db}.credentials(user, ScramHash::sha256); };
+    auto lookup = [host = server_.domain().str(), user](storage::Database& db) {
+        return storage::AccountStore{db}.credentials(host, user, ScramHash::sha256);
+    };
     auto creds = co_await server_.storage().run(std::move(lookup));
     if (state_ == State::closing) co_return;
     // An unknown account costs the same PBKDF2 as a real one, so timing does not tell them
@@ -199,7 +201,9 @@ Task<void> C2sStream::scram_client_first(const std::string& message) {
     std::string user = *username;
     advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
     ScramHash hash = scram_hash_;
-    auto lookup = [user, hash](storage::Database& db) { return storage::AccountStore{db}.credentials(user, hash); };
+    auto lookup = [host = server_.domain().str(), user, hash](storage::Database& db) {
+        return storage::AccountStore{db}.credentials(host, user, hash);
+    };
     auto creds = co_await server_.storage().run(std::move(lookup));
     if (state_ == State::closing || !scram_) co_return;
     // An unknown account gets a challenge that looks like any other and fails at the end.
