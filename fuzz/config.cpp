@@ -44,7 +44,13 @@ const std::vector<config::ModuleSchema> schemas{
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text{reinterpret_cast<const char*>(data), size};
     auto config = starling::config::parse(text, "fuzz.toml", schemas);
-    if (config) return 0;
+    if (config) {
+        FUZZ_CHECK(!config->hosts.empty() && config->hosts.front().domain == config->server.domain,
+                   "the first served domain is not [server] domain");
+        for (const auto& host : config->hosts)
+            FUZZ_CHECK(config->host(host.domain) != nullptr, "a served domain that host() does not find");
+        return 0;
+    }
     FUZZ_CHECK(!config.error().empty(), "a refusal without an error");
     for (const auto& error : config.error()) {
         FUZZ_CHECK(!error.key.empty(), "an error that names no key");

@@ -686,6 +686,12 @@ def config_seeds():
     seed(t, "nul-byte", b'[server]\ndomain = "a\x00b"\n')
     seed(t, "dates-floats", "[server]\nshards = 1979-05-27T07:32:00Z\n[limits]\nmax_depth = inf\nmax_preauth = nan\n"
          "preauth_timeout = 1_000\nmax_stanza_size = 0b101\nmax_outbound_queue = 0o777\n")
+    seed(t, "hosts-two-domains", '[server]\ndomain = "a.test"\nadmins = ["root@a.test"]\n[modules]\nenabled = ["register", "roster"]\n'
+         '[modules.roster]\nname = "x"\n[hosts."b.test"]\ncertificate = "/etc/b.crt"\nkey = "/etc/b.key"\nadmins = ["boss@b.test"]\n'
+         '[hosts."b.test".modules]\nenabled = ["register", "echo"]\n[hosts."b.test".modules.register]\nallow_registration = true\n'
+         '[hosts."c.test"]\n')
+    seed(t, "broken-hosts", '[hosts]\nx = 1\n[hosts."A.TEST."]\ncertificate = "/c"\nbogus = 2\n[hosts.""]\n[hosts."localhost"]\n'
+         '[hosts."b".modules]\nenabled = ["nosuch"]\n[hosts."b".modules.echo]\nwindow = 0\nadmins = 5\n')
     seed(t, "empty", "")
     seed(t, "only-comments", "# nothing\n\n   \n# at all\r\n")
 

@@ -61,6 +61,17 @@ struct TlsSession::Bio {
     }
 };
 
+namespace {
+int context_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+}  // namespace
+
+void TlsSession::set_context_in_use(ssl_st* ssl, const TlsContext& context) {
+    SSL_set_ex_data(ssl, context_index(), const_cast<TlsContext*>(&context));
+}
+
 TlsSession::TlsSession(const TlsContext& context, std::string& output) : output_{output}, context_{context} {
     ssl_ = SSL_new(context.native());
     BIO* bio = BIO_new(Bio::method());
@@ -124,7 +135,8 @@ std::string TlsSession::cipher() const {
 xmpp::sasl::ChannelBindings TlsSession::channel_bindings() const {
     xmpp::sasl::ChannelBindings b;
     if (!handshake_done()) return b;
-    b["tls-server-end-point"] = context_.server_end_point();
+    const auto* in_use = static_cast<const TlsContext*>(SSL_get_ex_data(ssl_, context_index()));
+    b["tls-server-end-point"] = (in_use ? *in_use : context_).server_end_point();
     // RFC 9266 §2 / RFC 7627: the exporter and tls-unique are only secure bindings with
     // unique master secrets, so TLS 1.3 or 1.2 with extended master secret (else the triple
     // handshake attack applies).

@@ -46,6 +46,10 @@ public:
     // The types to name in XEP-0440's <sasl-channel-binding/>: all but tls-unique on TLS 1.3.
     std::vector<std::string> advertised_binding_types() const;
 
+    // SNI chose another domain's context during the handshake (TlsDomains): the session's
+    // certificate, and so its tls-server-end-point, is that context's.
+    static void set_context_in_use(ssl_st* ssl, const TlsContext& context);
+
 private:
     struct Bio;
     Status drain(std::string& plaintext);

@@ -28,10 +28,17 @@ namespace {
 
 std::atomic<std::uint64_t> next_connection_id{1};
 
-xmpp::Jid parse_domain(const std::string& domain) {
-    auto jid = xmpp::Jid::parse(domain);
-    if (!jid || !jid->is_domain()) throw std::runtime_error("server.domain \"" + domain + "\" is not a valid domain");
-    return *jid;
+std::vector<xmpp::Jid> parse_domains(const config::Config& config) {
+    std::vector<xmpp::Jid> out;
+    for (const auto& host : config.hosts) {
+        auto jid = xmpp::Jid::parse(host.domain);
+        std::string key = host.section == "server" ? "server.domain" : host.section;
+        if (!jid || !jid->is_domain()) throw std::runtime_error(key + ": \"" + host.domain + "\" is not a valid domain");
+        for (const auto& other : out)
+            if (other == *jid) throw std::runtime_error(key + ": " + jid->str() + " is listed twice");
+        out.push_back(*jid);
+    }
+    return out;
 }
 
 Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool direct_tls) {
@@ -63,7 +70,7 @@ Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp:
 Server::Server(config::Config config, const std::vector<const ModuleInfo*>& catalog)
     : config_{std::move(config)},
       catalog_{catalog},
-      domain_{parse_domain(config_.server.domain)},
+      domains_{parse_domains(config_)},
       auth_throttle_{config_.sasl.failures_before_delay, config_.sasl.failure_window, config_.sasl.max_delay},
       preauth_{config_.limits.max_preauth_per_ip, config_.limits.max_preauth},
       secret_{random::bytes(32)} {}
@@ -100,18 +107,24 @@ void Server::start(StartOptions options) {
         return;
     }
 
-    auto cert = config_.certificate_path();
-    auto key = config_.key_path();
-    if (config_.tls.certificate.empty() && !std::filesystem::exists(cert)) {
-        auto made = net::TlsContext::make_self_signed(config_.server.domain, cert, key);
-        if (!made) throw std::runtime_error(made.error());
-        log::info("made a self-signed certificate for {} at {}", config_.server.domain, cert.string());
+    // A certificate per served domain: configured, or self-signed and made on first start.
+    for (std::size_t i = 0; i < config_.hosts.size(); ++i) {
+        const auto& host = config_.hosts[i];
+        const std::string& domain = domains_[i].str();
+        auto cert = host.certificate_path(config_.server.data_dir);
+        auto key = host.key_path(config_.server.data_dir);
+        if (host.certificate.empty() && !std::filesystem::exists(cert)) {
+            auto made = net::TlsContext::make_self_signed(domain, cert, key);
+            if (!made) throw std::runtime_error(made.error());
+            log::info("made a self-signed certificate for {} at {}", domain, cert.string());
+        }
+        auto tls = net::TlsContext::load(cert, key);
+        if (!tls) throw std::runtime_error(host.section + ": " + tls.error());
+        if (!tls->covers(domain))
+            log::warn("certificate {} does not name {}: clients will refuse it", cert.string(), domain);
+        tls_.add(domains_[i].str(), std::move(tls).value());
     }
-    auto tls = net::TlsContext::load(cert, key);
-    if (!tls) throw std::runtime_error(tls.error());
-    tls_.emplace(std::move(tls).value());
-    if (!tls_->covers(config_.server.domain))
-        log::warn("certificate {} does not name {}: clients will refuse it", cert.string(), config_.server.domain);
+    tls_.enable_sni();
 
     start_shards();
     for (auto& ctx : contexts_)
@@ -126,11 +139,29 @@ void Server::start(StartOptions options) {
     }
 }
 
+ShardContext::ShardContext(Server& server, const config::Config& config, const std::vector<xmpp::Jid>& domains,
+                           std::size_t index)
+    : index{index}, router{server, hosts, index} {
+    for (std::size_t i = 0; i < domains.size(); ++i)
+        hosts.push_back(std::make_unique<Host>(config, config.hosts[i], domains[i]));
+}
+
+const xmpp::Jid* Server::served(std::string_view domain) const {
+    for (const auto& d : domains_)
+        if (d.domain() == domain) return &d;
+    // Not canonical as given (upper case, a trailing dot): prepared as a JID's domain is.
+    auto jid = xmpp::Jid::parse(domain);
+    if (!jid || !jid->is_domain()) return nullptr;
+    for (const auto& d : domains_)
+        if (d == *jid) return &d;
+    return nullptr;
+}
+
 void Server::start_shards() {
     shards_ = std::make_unique<net::ShardSet>(config_.server.shards);
     for (std::size_t i = 0; i < shards_->size(); ++i) {
-        contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domain_, i));
-        contexts_.back()->host.load_modules(*this, contexts_.back()->router, catalog_);
+        contexts_.push_back(std::make_unique<ShardContext>(*this, config_, domains_, i));
+        for (auto& host : contexts_.back()->hosts) host->load_modules(*this, contexts_.back()->router, catalog_);
     }
 }
 
@@ -161,7 +192,7 @@ Task<bool> Server::remove_account(xmpp::BareJid account) {
     auto announce = [this, owner, account]() -> Task<void> {
         std::vector<Task<void>> work;
         AccountRemoving event{account, work};
-        shard(owner).host.hooks().fire(event);
+        if (Host* host = shard(owner).router.host_of(account.domain())) host->hooks().fire(event);
         for (auto& w : work) {
             Task<void> task = std::move(w);
             co_await std::move(task);
@@ -214,7 +245,9 @@ void Server::run() {
             stop();
         });
     }
-    log::info("starling serving {} on {} shard(s)", config_.server.domain, shards_->size());
+    std::string served;
+    for (const auto& d : domains_) served += (served.empty() ? "" : ", ") + d.str();
+    log::info("starling serving {} on {} shard(s)", served, shards_->size());
     shards_->run();
     {
         std::lock_guard lock{stop_mutex_};

@@ -18,7 +18,7 @@
 
 #include "net/shard.hpp"
 #include "net/task.hpp"
-#include "net/tls_context.hpp"
+#include "net/tls_domains.hpp"
 #include "server/config/config.hpp"
 #include "server/routing/host.hpp"
 #include "server/routing/router.hpp"
@@ -34,10 +34,12 @@ class ElementChannel;
 
 // What one shard owns. Touched only on that shard.
 struct ShardContext {
-    ShardContext(Server& server, const config::Config& config, const xmpp::Jid& domain, std::size_t index)
-        : index{index}, host{config, domain}, router{server, host, index} {}
+    ShardContext(Server& server, const config::Config& config, const std::vector<xmpp::Jid>& domains,
+                 std::size_t index);
+    // The Host of a served domain on this shard (hosts[0]: the first domain).
+    Host& host(std::size_t i = 0) { return *hosts[i]; }
     std::size_t index;
-    Host host;
+    std::vector<std::unique_ptr<Host>> hosts;  // one per served domain, in config order
     Router router;
     std::unordered_map<std::uint64_t, std::weak_ptr<C2sStream>> streams;
     std::uint64_t next_connection = 0;
@@ -70,7 +72,13 @@ public:
     void stop();
 
     const config::Config& config() const { return config_; }
-    const xmpp::Jid& domain() const { return domain_; }
+    // The first served domain ([server] domain).
+    const xmpp::Jid& domain() const { return domains_.front(); }
+    // Every served domain, canonical (RFC 7622), in config order.
+    const std::vector<xmpp::Jid>& domains() const { return domains_; }
+    // The served domain a name stands for (as a stream's 'to' or a JID's domainpart names
+    // it), or null if this server does not serve it.
+    const xmpp::Jid* served(std::string_view domain) const;
     net::ShardSet& shards() { return *shards_; }
     ShardContext& shard(std::size_t index) { return *contexts_[index]; }
     std::size_t owner_of(const xmpp::BareJid& jid) const;
@@ -78,7 +86,8 @@ public:
     // For CPU-heavy work that must not stall a shard or the storage thread: PBKDF2 of a
     // PLAIN login.
     boost::asio::thread_pool& hashing() { return hashing_; }
-    const net::TlsContext& tls() const { return *tls_; }
+    // Every served domain's certificate (the TLS of new connections).
+    const net::TlsDomains& tls() const { return tls_; }
     // Any shard: deletes an account and everything every module stored for it (the same
     // deletion as `starling user del`), on the storage thread. False if there was none.
     Task<bool> remove_account(xmpp::BareJid account);
@@ -99,12 +108,12 @@ private:
 
     config::Config config_;
     const std::vector<const ModuleInfo*>& catalog_;
-    xmpp::Jid domain_;
+    std::vector<xmpp::Jid> domains_;
     std::unique_ptr<net::ShardSet> shards_;
     std::vector<std::unique_ptr<ShardContext>> contexts_;
     std::unique_ptr<storage::StorageThread> storage_;
     boost::asio::thread_pool hashing_{1};
-    std::optional<net::TlsContext> tls_;
+    net::TlsDomains tls_;
     AuthThrottle auth_throttle_;
     PreauthTable preauth_;
     std::string secret_;

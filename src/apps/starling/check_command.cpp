@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -54,19 +55,37 @@ int check(const std::optional<std::filesystem::path>& path) {
         ++problems;
     };
 
-    auto domain = xmpp::Jid::parse(config->server.domain);
-    if (!domain || !domain->is_domain()) problem("server.domain", "\"" + config->server.domain + "\" is not a valid domain");
-
-    if (!config->tls.certificate.empty()) {
-        auto tls = net::TlsContext::load(config->tls.certificate, config->tls.key);
-        if (!tls) problem("tls.certificate", tls.error());
-        else if (!tls->covers(config->server.domain))
-            problem("tls.certificate", config->tls.certificate.string() + " does not name " + config->server.domain);
-    } else if (std::filesystem::exists(config->certificate_path())) {
-        auto tls = net::TlsContext::load(config->certificate_path(), config->key_path());
-        if (!tls) problem("tls", "the generated certificate is unusable: " + tls.error());
-    } else {
-        std::cout << "tls: a self-signed certificate will be made at " << config->certificate_path().string() << "\n";
+    for (const auto& host : config->hosts) {
+        std::string key = host.section == "server" ? "server.domain" : host.section;
+        auto domain = xmpp::Jid::parse(host.domain);
+        if (!domain || !domain->is_domain()) problem(key, "\"" + host.domain + "\" is not a valid domain");
+        // Settings for a module the domain does not load do nothing: in a domain's own
+        // section, a mistake. The top-level [modules.*] tables also serve as the defaults
+        // other domains inherit (and the example file sets them all), so there it is a note.
+        for (const auto& module : host.configured_modules) {
+            if (std::find(host.modules.begin(), host.modules.end(), module) != host.modules.end()) continue;
+            if (host.section == "server")
+                std::cout << "modules." << module << ": settings for a module " << host.domain
+                          << " does not enable (other domains may)\n";
+            else
+                problem(host.section + ".modules." + module, "settings for a module " + host.domain + " does not enable");
+        }
+        for (const auto& admin : host.admins) {
+            auto jid = xmpp::Jid::parse(admin);
+            if (!jid || !jid->has_local() || jid->has_resource())
+                problem(host.section == "server" ? "server.admins" : host.section + ".admins",
+                        "\"" + admin + "\" is not a bare JID (user@domain)");
+        }
+        std::string cert_key = host.section == "server" ? "tls.certificate" : host.section + ".certificate";
+        auto cert = host.certificate_path(config->server.data_dir);
+        if (!host.certificate.empty() || std::filesystem::exists(cert)) {
+            auto tls = net::TlsContext::load(cert, host.key_path(config->server.data_dir));
+            if (!tls) problem(cert_key, tls.error());
+            else if (!tls->covers(host.domain)) problem(cert_key, cert.string() + " does not name " + host.domain);
+        } else {
+            std::cout << "tls: a self-signed certificate for " << host.domain << " will be made at " << cert.string()
+                      << "\n";
+        }
     }
 
     for (const auto& address : config->c2s.interfaces)

@@ -15,7 +15,8 @@ std::optional<config::Config> load_config(const std::optional<std::filesystem::p
 int user_add(const config::Config& config, const std::string& user);
 int user_del(const config::Config& config, const std::string& user);
 int user_passwd(const config::Config& config, const std::string& user);
-int user_list(const config::Config& config);
+// Every account, or those of one served domain.
+int user_list(const config::Config& config, const std::string& domain);
 int user_import(const config::Config& config);
 int check(const std::optional<std::filesystem::path>& path);
 int compliance();

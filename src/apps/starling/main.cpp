@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
     user_del->add_option("user", name, "Username or bare JID")->required();
     auto* user_passwd = user->add_subcommand("passwd", "Set an account's password (prompt or stdin)");
     user_passwd->add_option("user", name, "Username or bare JID")->required();
-    auto* user_list = user->add_subcommand("list", "List the accounts");
+    auto* user_list = user->add_subcommand("list", "List the accounts (user@domain, one per line)");
+    std::string list_domain;
+    user_list->add_option("--domain", list_domain, "Only the accounts of this served domain");
     auto* user_import = user->add_subcommand(
         "import", "Create accounts from stdin, one \"username password\" per line (existing ones are kept)");
     for (auto* cmd : {user_add, user_del, user_passwd, user_list, user_import}) add_config(cmd);
@@ -86,7 +88,7 @@ int main(int argc, char** argv) {
             if (user_add->parsed()) return app::user_add(*config, name);
             if (user_del->parsed()) return app::user_del(*config, name);
             if (user_passwd->parsed()) return app::user_passwd(*config, name);
-            if (user_list->parsed()) return app::user_list(*config);
+            if (user_list->parsed()) return app::user_list(*config, list_domain);
             if (user_import->parsed()) return app::user_import(*config);
         } catch (const storage::DatabaseError& e) {
             std::cerr << "starling: storage: " << e.what() << "\n";

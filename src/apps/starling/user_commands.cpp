@@ -31,27 +31,43 @@ std::optional<config::Config> load_config(const std::optional<std::filesystem::p
 
 namespace {
 
-// "alice" or "alice@domain" → the prepared localpart, or an error printed.
-std::optional<std::string> username_of(const config::Config& config, const std::string& user) {
-    std::string local = user;
+struct Account {
+    std::string name, host;  // prepared localpart, canonical served domain
+    std::string jid() const { return name + "@" + host; }
+};
+
+// "alice@domain" → that account, if the domain is served; "alice" → alice at the only served
+// domain, refused when there are several. Errors are printed.
+std::optional<Account> account_of(const config::Config& config, const std::string& user) {
+    std::string local = user, host;
     if (auto at = user.find('@'); at != std::string::npos) {
         auto jid = xmpp::BareJid::parse(user);
         if (!jid) {
             std::cerr << "starling: \"" << user << "\" is not a valid bare JID\n";
             return std::nullopt;
         }
-        if (jid->domain() != config.server.domain) {
-            std::cerr << "starling: this server hosts " << config.server.domain << ", not " << jid->domain() << "\n";
+        const config::HostConfig* served = config.host(jid->domain());
+        if (!served) {
+            std::cerr << "starling: this server does not host " << jid->domain() << " (it hosts";
+            for (const auto& h : config.hosts) std::cerr << " " << h.domain;
+            std::cerr << ")\n";
             return std::nullopt;
         }
         local = std::string(jid->local());
+        host = std::string(jid->domain());
+    } else if (config.hosts.size() > 1) {
+        std::cerr << "starling: this server hosts several domains: name the account as " << user << "@<domain>\n";
+        return std::nullopt;
+    } else {
+        auto domain = xmpp::Jid::parse(config.hosts.front().domain);
+        host = domain ? domain->str() : config.hosts.front().domain;
     }
     auto prepared = xmpp::precis::username_case_mapped(local);
-    if (!prepared || !xmpp::Jid::from_parts(*prepared, config.server.domain, "")) {
+    if (!prepared || !xmpp::Jid::from_parts(*prepared, host, "")) {
         std::cerr << "starling: \"" << local << "\" is not a valid username (RFC 7622 localpart)\n";
         return std::nullopt;
     }
-    return prepared;
+    return Account{*prepared, host};
 }
 
 std::optional<std::string> read_line(bool echo) {
@@ -114,56 +130,54 @@ std::unique_ptr<storage::Database> open(const config::Config& config) {
 }  // namespace
 
 int user_add(const config::Config& config, const std::string& user) {
-    auto name = username_of(config, user);
-    if (!name) return 2;
+    auto account = account_of(config, user);
+    if (!account) return 2;
     auto opened = open(config);
     if (!opened) return 1;
-    storage::Database& db = *opened;
-    storage::AccountStore accounts{db};
-    const std::string& host = config.server.domain;
-    if (accounts.exists(host, *name)) {
-        std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
+    storage::AccountStore accounts{*opened};
+    if (accounts.exists(account->host, account->name)) {
+        std::cerr << "starling: " << account->jid() << " exists already\n";
         return 1;
     }
     auto password = read_password();
     if (!password) return 2;
-    if (!accounts.create(host, *name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations))) {
-        std::cerr << "starling: " << *name << "@" << config.server.domain << " exists already\n";
+    if (!accounts.create(account->host, account->name,
+                         storage::AccountStore::derive_all(*password, config.sasl.scram_iterations))) {
+        std::cerr << "starling: " << account->jid() << " exists already\n";
         return 1;
     }
-    std::cout << "created " << *name << "@" << config.server.domain << "\n";
+    std::cout << "created " << account->jid() << "\n";
     return 0;
 }
 
 int user_del(const config::Config& config, const std::string& user) {
-    auto name = username_of(config, user);
-    if (!name) return 2;
+    auto account = account_of(config, user);
+    if (!account) return 2;
     auto opened = open(config);
     if (!opened) return 1;
-    storage::Database& db = *opened;
-    if (!server::delete_account(db, {config.server.domain, *name}, server::catalog())) {
-        std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
+    if (!server::delete_account(*opened, {account->host, account->name}, server::catalog())) {
+        std::cerr << "starling: no account " << account->jid() << "\n";
         return 1;
     }
-    std::cout << "deleted " << *name << "@" << config.server.domain << "\n";
+    std::cout << "deleted " << account->jid() << "\n";
     return 0;
 }
 
 int user_passwd(const config::Config& config, const std::string& user) {
-    auto name = username_of(config, user);
-    if (!name) return 2;
+    auto account = account_of(config, user);
+    if (!account) return 2;
     auto opened = open(config);
     if (!opened) return 1;
-    storage::Database& db = *opened;
-    storage::AccountStore accounts{db};
-    if (!accounts.exists(config.server.domain, *name)) {
-        std::cerr << "starling: no account " << *name << "@" << config.server.domain << "\n";
+    storage::AccountStore accounts{*opened};
+    if (!accounts.exists(account->host, account->name)) {
+        std::cerr << "starling: no account " << account->jid() << "\n";
         return 1;
     }
     auto password = read_password();
     if (!password) return 2;
-    accounts.set_credentials(config.server.domain, *name, storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
-    std::cout << "password changed for " << *name << "@" << config.server.domain << "\n";
+    accounts.set_credentials(account->host, account->name,
+                             storage::AccountStore::derive_all(*password, config.sasl.scram_iterations));
+    std::cout << "password changed for " << account->jid() << "\n";
     return 0;
 }
 
@@ -172,7 +186,8 @@ int user_passwd(const config::Config& config, const std::string& user) {
 // accounts are created in one transaction. Existing accounts are left as they are.
 int user_import(const config::Config& config) {
     struct Entry {
-        std::string name, password;
+        Account account;
+        std::string password;
         std::vector<xmpp::sasl::ScramCredentials> credentials;
     };
     std::vector<Entry> entries;
@@ -189,9 +204,9 @@ int user_import(const config::Config& config) {
             bad = true;
             continue;
         }
-        auto name = username_of(config, line.substr(0, space));
+        auto account = account_of(config, line.substr(0, space));
         auto password = xmpp::precis::opaque_string(line.substr(start));
-        if (!name) {
+        if (!account) {
             std::cerr << "starling: line " << number << ": bad username\n";
             bad = true;
             continue;
@@ -201,12 +216,12 @@ int user_import(const config::Config& config) {
             bad = true;
             continue;
         }
-        if (!seen.insert(*name).second) {
-            std::cerr << "starling: line " << number << ": " << *name << " appears twice\n";
+        if (!seen.insert(account->jid()).second) {
+            std::cerr << "starling: line " << number << ": " << account->jid() << " appears twice\n";
             bad = true;
             continue;
         }
-        entries.push_back({std::move(*name), std::move(*password), {}});
+        entries.push_back({std::move(*account), std::move(*password), {}});
     }
     if (bad) {
         std::cerr << "starling: nothing imported\n";
@@ -216,7 +231,7 @@ int user_import(const config::Config& config) {
     if (!opened) return 1;
     storage::Database& db = *opened;
     storage::AccountStore accounts{db};
-    std::erase_if(entries, [&](const Entry& e) { return accounts.exists(config.server.domain, e.name); });
+    std::erase_if(entries, [&](const Entry& e) { return accounts.exists(e.account.host, e.account.name); });
     std::size_t skipped = seen.size() - entries.size();
     // PBKDF2 is the whole cost (three hashes per account): spread it over the cores.
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -228,7 +243,7 @@ int user_import(const config::Config& config) {
         }));
     for (auto& w : work) w.get();
     storage::Database::Transaction transaction{db};
-    for (const auto& e : entries) accounts.create(config.server.domain, e.name, e.credentials);
+    for (const auto& e : entries) accounts.create(e.account.host, e.account.name, e.credentials);
     transaction.commit();
     std::cout << "created " << entries.size() << " account(s)";
     if (skipped) std::cout << ", " << skipped << " existed already";
@@ -236,11 +251,20 @@ int user_import(const config::Config& config) {
     return 0;
 }
 
-int user_list(const config::Config& config) {
+int user_list(const config::Config& config, const std::string& domain) {
+    std::string host;
+    if (!domain.empty()) {
+        auto jid = xmpp::Jid::parse(domain);
+        if (!jid || !jid->is_domain() || !config.host(jid->domain())) {
+            std::cerr << "starling: this server does not host " << domain << "\n";
+            return 2;
+        }
+        host = jid->str();
+    }
     auto opened = open(config);
     if (!opened) return 1;
-    storage::Database& db = *opened;
-    for (const auto& account : storage::AccountStore{db}.list()) std::cout << account.username << "@" << account.host << "\n";
+    for (const auto& account : storage::AccountStore{*opened}.list(host))
+        std::cout << account.username << "@" << account.host << "\n";
     return 0;
 }
 

@@ -14,7 +14,10 @@ std::string not_empty(const std::string& s) { return s.empty() ? "must not be em
 
 const OptionSet<ServerSection>& server_options() {
     static const auto set = OptionSet<ServerSection>{}
-        .add("domain", &ServerSection::domain, "The XMPP domain this server hosts", std::function(not_empty))
+        .add("domain", &ServerSection::domain,
+             "The XMPP domain this server hosts (the first one: [hosts.\"<domain>\"] sections add more)",
+             std::function(not_empty))
+        .add("admins", &ServerSection::admins, "Bare JIDs of the administrators of the domain")
         .add("data_dir", &ServerSection::data_dir, "Where the database and generated certificates live")
         .add("shards", &ServerSection::shards, "Worker threads, each with its own event loop; 0 means one per CPU core")
         .add("log_level", &ServerSection::log_level, "trace, debug, info, warn, error or off",
@@ -112,65 +115,129 @@ void section(const toml::table& root, std::string_view name, const OptionSet<S>&
     else errors.push_back({std::string(name), detail::line_of(*n), "expected a table"});
 }
 
-void load_modules(const toml::table& root, const std::vector<ModuleSchema>& schemas, Config& c, ConfigErrors& errors) {
-    std::vector<std::string> enabled;
-    for (const auto& m : schemas)
-        if (m.enabled_by_default) enabled.push_back(m.name);
-    for (const auto& m : schemas)
-        if (m.options) c.module_options[m.name] = m.options->defaults();
-
-    const toml::node* node = root.get("modules");
-    if (node) {
-        const toml::table* t = node->as_table();
-        if (!t) {
-            errors.push_back({"modules", detail::line_of(*node), "expected a table"});
-            return;
+// A [modules] table (or a host's) applied over `host`'s enabled list and options.
+void apply_modules(const toml::node* node, const std::string& path, const std::vector<ModuleSchema>& schemas,
+                   HostConfig& host, ConfigErrors& errors) {
+    if (!node) return;
+    const toml::table* t = node->as_table();
+    if (!t) {
+        errors.push_back({path, detail::line_of(*node), "expected a table"});
+        return;
+    }
+    std::vector<std::string> enabled = host.modules;
+    for (const auto& [key, value] : *t) {
+        std::string k{key.str()};
+        std::string key_path = path + "." + k;
+        if (k == "enabled") {
+            std::vector<std::string> list;
+            if (!detail::Codec<std::vector<std::string>>::read(value, list)) {
+                errors.push_back({key_path, detail::line_of(value), "expected array of strings"});
+                continue;
+            }
+            for (const auto& name : list)
+                if (std::none_of(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == name; }))
+                    errors.push_back({key_path, detail::line_of(value), "unknown module \"" + name + "\""});
+            enabled = list;
+            continue;
         }
-        for (const auto& [key, value] : *t) {
-            std::string k{key.str()};
-            std::string path = "modules." + k;
-            if (k == "enabled") {
-                std::vector<std::string> list;
-                if (!detail::Codec<std::vector<std::string>>::read(value, list)) {
-                    errors.push_back({path, detail::line_of(value), "expected array of strings"});
-                    continue;
-                }
-                for (const auto& name : list)
-                    if (std::none_of(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == name; }))
-                        errors.push_back({path, detail::line_of(value), "unknown module \"" + name + "\""});
-                enabled = list;
-                continue;
-            }
-            auto schema = std::find_if(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == k; });
-            if (schema == schemas.end()) {
-                errors.push_back({path, detail::line_of(value), "unknown module"});
-                continue;
-            }
-            const toml::table* mt = value.as_table();
-            if (!mt) {
-                errors.push_back({path, detail::line_of(value), "expected a table"});
-                continue;
-            }
-            if (!schema->options) {
-                if (!mt->empty()) errors.push_back({path, detail::line_of(value), "this module has no settings"});
-                continue;
-            }
-            schema->options->apply(*mt, c.module_options[k], path, errors);
+        auto schema = std::find_if(schemas.begin(), schemas.end(), [&](auto& s) { return s.name == k; });
+        if (schema == schemas.end()) {
+            errors.push_back({key_path, detail::line_of(value), "unknown module"});
+            continue;
         }
+        const toml::table* mt = value.as_table();
+        if (!mt) {
+            errors.push_back({key_path, detail::line_of(value), "expected a table"});
+            continue;
+        }
+        if (!schema->options) {
+            if (!mt->empty()) errors.push_back({key_path, detail::line_of(value), "this module has no settings"});
+            continue;
+        }
+        schema->options->apply(*mt, host.module_options[k], key_path, errors);
+        host.configured_modules.push_back(k);
     }
     // Catalog order, so start-up order does not depend on how the file lists them.
+    host.modules.clear();
     for (const auto& m : schemas)
-        if (std::find(enabled.begin(), enabled.end(), m.name) != enabled.end()) c.modules.push_back(m.name);
+        if (std::find(enabled.begin(), enabled.end(), m.name) != enabled.end()) host.modules.push_back(m.name);
+}
+
+// Domains are compared as DNS compares them (ASCII case, a trailing dot); `starling serve`
+// checks them fully (RFC 7622) when it starts.
+std::string comparable_domain(std::string_view domain) {
+    std::string out{domain};
+    if (!out.empty() && out.back() == '.') out.pop_back();
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// [hosts."<domain>"]: a served domain beyond [server] domain.
+void load_hosts(const toml::table& root, const std::vector<ModuleSchema>& schemas, Config& c, ConfigErrors& errors) {
+    const toml::node* node = root.get("hosts");
+    if (!node) return;
+    const toml::table* t = node->as_table();
+    if (!t) {
+        errors.push_back({"hosts", detail::line_of(*node), "expected a table of domains: [hosts.\"example.net\"]"});
+        return;
+    }
+    for (const auto& [key, value] : *t) {
+        std::string domain{key.str()};
+        std::string path = "hosts.\"" + domain + "\"";
+        const toml::table* ht = value.as_table();
+        if (!ht) {
+            errors.push_back({path, detail::line_of(value), "expected a table"});
+            continue;
+        }
+        if (comparable_domain(domain).empty()) {
+            errors.push_back({path, detail::line_of(value), "not a domain"});
+            continue;
+        }
+        bool twice = false;
+        for (const auto& other : c.hosts)
+            if (comparable_domain(other.domain) == comparable_domain(domain)) {
+                errors.push_back({path, detail::line_of(value),
+                                  "the domain is listed twice (also in " + other.section + ")"});
+                twice = true;
+            }
+        if (twice) continue;
+        HostConfig host{.domain = domain,
+                        .modules = c.hosts[0].modules,
+                        .module_options = c.hosts[0].module_options,
+                        .section = path,
+                        .line = detail::line_of(value)};
+        for (const auto& [setting, v] : *ht) {
+            std::string k{setting.str()}, setting_path = path + "." + k;
+            bool ok = true;
+            if (k == "certificate") ok = detail::Codec<std::filesystem::path>::read(v, host.certificate);
+            else if (k == "key") ok = detail::Codec<std::filesystem::path>::read(v, host.key);
+            else if (k == "admins") ok = detail::Codec<std::vector<std::string>>::read(v, host.admins);
+            else if (k == "modules") apply_modules(&v, setting_path, schemas, host, errors);
+            else errors.push_back({setting_path, detail::line_of(v), "unknown setting (certificate, key, admins, modules)"});
+            if (!ok) errors.push_back({setting_path, detail::line_of(v), k == "admins" ? "expected array of strings"
+                                                                                       : "expected string (a path)"});
+        }
+        if (host.certificate.empty() != host.key.empty())
+            errors.push_back({path, host.line, "set both certificate and key, or neither"});
+        c.hosts.push_back(std::move(host));
+    }
 }
 
 }  // namespace
 
-std::filesystem::path Config::certificate_path() const {
-    return tls.certificate.empty() ? server.data_dir / "tls" / (server.domain + ".crt") : tls.certificate;
+std::filesystem::path HostConfig::certificate_path(const std::filesystem::path& data_dir) const {
+    return certificate.empty() ? data_dir / "tls" / (domain + ".crt") : certificate;
 }
 
-std::filesystem::path Config::key_path() const {
-    return tls.key.empty() ? server.data_dir / "tls" / (server.domain + ".key") : tls.key;
+std::filesystem::path HostConfig::key_path(const std::filesystem::path& data_dir) const {
+    return key.empty() ? data_dir / "tls" / (domain + ".key") : key;
+}
+
+const HostConfig* Config::host(std::string_view domain) const {
+    for (const auto& h : hosts)
+        if (comparable_domain(h.domain) == comparable_domain(domain)) return &h;
+    return nullptr;
 }
 
 Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::string_view source_name,
@@ -186,7 +253,7 @@ Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::strin
     }
     Config c;
     for (const auto& [key, node] : root) {
-        static const char* known[] = {"server", "tls", "c2s", "limits", "sasl", "modules"};
+        static const char* known[] = {"server", "tls", "c2s", "limits", "sasl", "modules", "hosts"};
         if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known))
             // TOML allows an empty quoted key ([""]): the error still names it.
             errors.push_back({key.str().empty() ? "\"\"" : std::string(key.str()), detail::line_of(node), "unknown section"});
@@ -198,7 +265,16 @@ Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::strin
     section(root, "sasl", sasl_options(), c.sasl, errors);
     if (c.tls.certificate.empty() != c.tls.key.empty())
         errors.push_back({"tls", 0, "set both certificate and key, or neither"});
-    load_modules(root, modules, c, errors);
+    // The first domain: [server] domain with [tls], [server] admins and [modules].
+    HostConfig first{.domain = c.server.domain, .certificate = c.tls.certificate, .key = c.tls.key,
+                     .admins = c.server.admins, .section = "server", .line = 0};
+    for (const auto& m : modules) {
+        if (m.enabled_by_default) first.modules.push_back(m.name);
+        if (m.options) first.module_options[m.name] = m.options->defaults();
+    }
+    apply_modules(root.get("modules"), "modules", modules, first, errors);
+    c.hosts.push_back(std::move(first));
+    load_hosts(root, modules, c, errors);
     if (!errors.empty()) return Failure{errors};
     return c;
 }
@@ -237,6 +313,19 @@ std::string example(const std::vector<ModuleSchema>& modules) {
         out += fmt::format("[modules.{}]\n", m.name);
         m.options->describe(out);
     }
+    out +=
+        "# More domains on this server, one section each with what differs from the first domain:\n"
+        "# its certificate and key (default: a self-signed pair made under data_dir/tls on first\n"
+        "# start), its administrators, and its modules and their options, which start as above.\n"
+        "# Accounts are per domain: alice@example.net is not alice@" + ServerSection{}.domain + ".\n"
+        "#\n"
+        "# [hosts.\"example.net\"]\n"
+        "# certificate = \"/etc/starling/example.net.crt\"\n"
+        "# key = \"/etc/starling/example.net.key\"\n"
+        "# admins = [\"admin@example.net\"]\n"
+        "#\n"
+        "# [hosts.\"example.net\".modules.register]\n"
+        "# allow_registration = true\n";
     return out;
 }
 

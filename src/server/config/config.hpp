@@ -18,7 +18,8 @@ struct ConfigError;
 class ModuleOptions;
 
 struct ServerSection {
-    std::string domain = "localhost";
+    std::string domain = "localhost";  // the first served domain; [hosts."<domain>"] adds more
+    std::vector<std::string> admins;   // bare JIDs administering the first domain
     std::filesystem::path data_dir = "./data";
     std::uint32_t shards = 0;
     std::string log_level = "info";
@@ -70,17 +71,36 @@ struct ModuleSchema {
     const ModuleOptions* options = nullptr;
 };
 
+// One served domain and what may differ per domain. hosts[0] is [server] domain, with the
+// file's [tls], [modules] and [server] admins; each [hosts."<domain>"] section adds one, which
+// starts from the first domain's modules and module options and changes what it sets.
+struct HostConfig {
+    std::string domain;
+    std::filesystem::path certificate;  // empty: <data_dir>/tls/<domain>.crt, self-signed
+    std::filesystem::path key;
+    std::vector<std::string> admins;                 // bare JIDs
+    std::vector<std::string> modules;                // enabled, in catalog order
+    std::map<std::string, std::any> module_options;  // name → that module's Options struct
+    // Modules whose option table this domain's part of the file sets (for `starling check`:
+    // settings for a module the domain does not enable do nothing).
+    std::vector<std::string> configured_modules;
+    std::string section;  // "server" or hosts."<domain>", for messages
+    int line = 0;         // where that section starts in the file (0: unknown)
+
+    std::filesystem::path certificate_path(const std::filesystem::path& data_dir) const;
+    std::filesystem::path key_path(const std::filesystem::path& data_dir) const;
+};
+
 struct Config {
     ServerSection server;
     TlsSection tls;
     C2sSection c2s;
     LimitsSection limits;
     SaslSection sasl;
-    std::vector<std::string> modules;               // enabled, in catalog order
-    std::map<std::string, std::any> module_options;  // name → that module's Options struct
+    std::vector<HostConfig> hosts;  // never empty; hosts[0] is server.domain
 
-    std::filesystem::path certificate_path() const;
-    std::filesystem::path key_path() const;
+    // The served domain's settings (compared without regard to ASCII case); null if not served.
+    const HostConfig* host(std::string_view domain) const;
 };
 
 // Parses a TOML file (or defaults when path is empty). Errors name the key and line.

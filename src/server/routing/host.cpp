@@ -8,14 +8,15 @@
 
 namespace starling::server {
 
-Host::Host(const config::Config& config, xmpp::Jid domain) : config_{config}, domain_{std::move(domain)} {}
+Host::Host(const config::Config& config, const config::HostConfig& settings, xmpp::Jid domain)
+    : config_{config}, settings_{settings}, domain_{std::move(domain)} {}
 Host::~Host() {
     modules_.clear();  // before the tables their handlers live in
 }
 
 void Host::load_modules(Server& server, Router& router, const std::vector<const ModuleInfo*>& catalog) {
     for (const ModuleInfo* info : catalog) {
-        if (std::find(config_.modules.begin(), config_.modules.end(), info->name) == config_.modules.end()) continue;
+        if (std::find(settings_.modules.begin(), settings_.modules.end(), info->name) == settings_.modules.end()) continue;
         CoreServices core{[&router](xmpp::Stanza s) { router.send_from_module(std::move(s)); }, server.storage(),
                           [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
                           server.hashing(),
@@ -36,8 +37,8 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
                                                    exports_, std::move(core));
         static const std::any no_options;
-        auto opts = config_.module_options.find(std::string(info->name));
-        modules_.push_back(info->create(*ctx, opts == config_.module_options.end() ? no_options : opts->second));
+        auto opts = settings_.module_options.find(std::string(info->name));
+        modules_.push_back(info->create(*ctx, opts == settings_.module_options.end() ? no_options : opts->second));
         contexts_.push_back(std::move(ctx));
     }
 }

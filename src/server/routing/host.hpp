@@ -12,7 +12,7 @@
 #include "server/module/module.hpp"
 #include "xmpp/jid.hpp"
 
-namespace starling::config { struct Config; }
+namespace starling::config { struct Config; struct HostConfig; }
 
 namespace starling::server {
 
@@ -21,7 +21,7 @@ class Server;
 
 class Host {
 public:
-    Host(const config::Config& config, xmpp::Jid domain);
+    Host(const config::Config& config, const config::HostConfig& settings, xmpp::Jid domain);
     ~Host();
     // Instantiates the enabled modules; throws on a configuration conflict (two IQ handlers).
     void load_modules(Server& server, Router& router, const std::vector<const ModuleInfo*>& catalog);
@@ -34,6 +34,7 @@ public:
 
 private:
     const config::Config& config_;
+    const config::HostConfig& settings_;
     xmpp::Jid domain_;
     Hooks hooks_;
     IqTable iq_;

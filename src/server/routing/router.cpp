@@ -19,11 +19,18 @@ using xmpp::Stanza;
 using xmpp::StanzaErrorCondition;
 using xmpp::StanzaKind;
 
-Router::Router(Server& server, Host& host, std::size_t shard)
-    : server_{server}, host_{host}, shard_{shard}, pending_{server.shards().at(shard).context(), shard} {}
+Router::Router(Server& server, const std::vector<std::unique_ptr<Host>>& hosts, std::size_t shard)
+    : server_{server}, hosts_{hosts}, shard_{shard}, pending_{server.shards().at(shard).context(), shard} {}
+
+Host* Router::host_of(std::string_view domain) const {
+    // A few domains per server: a scan of their canonical names beats hashing the name.
+    for (const auto& host : hosts_)
+        if (host->domain().domain() == domain) return host.get();
+    return nullptr;
+}
 
 void Router::add_service(Service& service) {
-    if (!services_.emplace(service.domain.str(), &service).second || service.domain == host_.domain())
+    if (!services_.emplace(service.domain.str(), &service).second || host_of(service.domain.domain()))
         throw std::logic_error("two services for " + service.domain.str());
 }
 
@@ -62,13 +69,16 @@ void Router::bounce(const Stanza& stanza, StanzaErrorCondition condition, std::s
     // routed gets an error (§3.1.2), or the user would wait for an answer forever.
     if (stanza.kind() == StanzaKind::presence && stanza.type() != "subscribe") return;
     Stanza reply = stanza.error_reply({condition, std::move(text)});
-    if (!reply.from()) reply.set_from(host_.domain());
+    if (!reply.from()) {
+        // The stanza had no 'to': it was for the sender's own server.
+        Host* own = stanza.from() ? host_of(stanza.from()->domain()) : nullptr;
+        reply.set_from((own ? *own : *hosts_.front()).domain());
+    }
     route(std::move(reply));
 }
 
 void Router::route(Stanza stanza) {
     const auto& to = stanza.to();
-    const xmpp::Jid& domain = host_.domain();
     if (!to) {
         // RFC 6120 §10.3.3: no 'to' means the sender's own account: the server handles it
         // as if addressed to the bare JID (and answers from it).
@@ -77,9 +87,10 @@ void Router::route(Stanza stanza) {
         stanza.set_to(stanza.from()->bare().jid());
         return route(std::move(stanza));
     }
-    Service* service = to->domain() == domain.domain() ? nullptr : service_for(to->domain());
+    Host* local = host_of(to->domain());
+    Service* service = local ? nullptr : service_for(to->domain());
     if (stanza.kind() == StanzaKind::iq && !stanza.is_iq_request() &&
-        (service || (to->domain() == domain.domain() && !to->has_local())) && take_reply(stanza))
+        (service || (local && !to->has_local())) && take_reply(stanza))
         return;
     if (service) {
         if (!to->has_local()) return handle_for_service(*service, std::move(stanza));
@@ -90,11 +101,11 @@ void Router::route(Stanza stanza) {
         });
         return;
     }
-    if (to->domain() != domain.domain()) {
+    if (!local) {
         // No federation yet: S2S will slot in here (docs/architecture.md).
         return bounce(stanza, StanzaErrorCondition::remote_server_not_found);
     }
-    if (!to->has_local()) return handle_for_host(std::move(stanza));
+    if (!to->has_local()) return handle_for_host(*local, std::move(stanza));
     std::size_t owner = server_.owner_of(to->bare());
     if (owner == shard_) return deliver_local(std::move(stanza));
     server_.shards().post(owner, [&server = server_, owner, s = std::move(stanza)]() mutable {
@@ -148,18 +159,18 @@ bool Router::dispatch_iq(const IqTable& table, const Stanza& stanza, To to) {
     return true;
 }
 
-void Router::handle_for_host(Stanza stanza) {
+void Router::handle_for_host(Host& host, Stanza stanza) {
     // Stanzas to the domain (or domain/resource) are the server's own business.
     if (stanza.kind() == StanzaKind::iq) {
         if (!stanza.is_iq_request()) return;  // a reply nobody waits for (any longer)
-        if (dispatch_iq(host_.iq(), stanza, To::host)) return;
+        if (dispatch_iq(host.iq(), stanza, To::host)) return;
         // RFC 6120 §8.4: a payload the server does not understand.
         return bounce(stanza, StanzaErrorCondition::service_unavailable);
     }
     // Messages and presence to the server itself go to the modules; untaken, they are
     // dropped, as RFC 6120 §10.3.1 allows for a domain without such a service.
     StanzaToHost event{stanza};
-    host_.hooks().fire(event);
+    host.hooks().fire(event);
 }
 
 void Router::handle_for_service(Service& service, Stanza stanza) {
@@ -182,18 +193,21 @@ void Router::deliver_to_entity(Stanza stanza) {
 
 void Router::send_from_module(Stanza stanza) {
     const auto& from = stanza.from();
-    if (from && from->has_local() && from->domain() == host_.domain().domain() &&
-        host_.hooks().has<StanzaFromAccount>() && server_.owner_of(from->bare()) == shard_) {
+    Host* own = from && from->has_local() ? host_of(from->domain()) : nullptr;
+    if (own && own->hooks().has<StanzaFromAccount>() && server_.owner_of(from->bare()) == shard_) {
         StanzaFromAccount event{stanza};
-        if (host_.hooks().fire(event) == Flow::stop) return;
+        if (own->hooks().fire(event) == Flow::stop) return;
     }
     route(std::move(stanza));
 }
 
 void Router::deliver_local(Stanza stanza) {
+    Host* found = host_of(stanza.to()->domain());
+    if (!found) return bounce(stanza, StanzaErrorCondition::service_unavailable);  // not served (any more)
+    Host& host = *found;
     {
         StanzaToAccount event{stanza};
-        if (host_.hooks().fire(event) == Flow::stop) return;
+        if (host.hooks().fire(event) == Flow::stop) return;
     }
     const xmpp::Jid& to = *stanza.to();
     auto it = homes_.find(to.bare());
@@ -202,7 +216,7 @@ void Router::deliver_local(Stanza stanza) {
     // RFC 6121 §8.5.3.1: a probe, to a full JID too, is the server's to answer (§4.3).
     if (to.has_resource() && stanza.kind() == StanzaKind::presence && stanza.type() == "probe") {
         InboundSubscription event{stanza};
-        host_.hooks().fire(event);
+        host.hooks().fire(event);
         return;
     }
     if (to.has_resource()) {
@@ -223,19 +237,19 @@ void Router::deliver_local(Stanza stanza) {
     }
     if (stanza.kind() == StanzaKind::presence && is_subscription(stanza.type())) {
         InboundSubscription event{stanza};
-        if (host_.hooks().fire(event) == Flow::stop) return;
+        if (host.hooks().fire(event) == Flow::stop) return;
         // RFC 6121 §4.3: probes are the server's business, never the client's.
         if (stanza.type() == "probe") return;
     } else if (stanza.kind() == StanzaKind::presence) {
         PresenceToAccount event{stanza};
-        if (host_.hooks().fire(event) == Flow::stop) return;
+        if (host.hooks().fire(event) == Flow::stop) return;
     }
     if (stanza.kind() == StanzaKind::iq) {
         // RFC 6121 §8.5.1 / §8.5.2.1.3: the server answers on the account's behalf, but only
         // for an account that exists.
         if (!stanza.is_iq_request()) return;
         if (home) {
-            if (!dispatch_iq(host_.iq(), stanza, To::account))
+            if (!dispatch_iq(host.iq(), stanza, To::account))
                 bounce(stanza, StanzaErrorCondition::service_unavailable);
             return;
         }
@@ -275,7 +289,7 @@ void Router::own_presence(Stanza stanza) {
         }
     }
     OwnPresence event{stanza, initial};
-    host_.hooks().fire(event);
+    if (Host* own = host_of(from.domain())) own->hooks().fire(event);
 }
 
 void Router::directed_presence(Stanza stanza) {
@@ -287,7 +301,7 @@ void Router::directed_presence(Stanza stanza) {
         return;
     }
     DirectedPresence event{stanza};
-    host_.hooks().fire(event);
+    if (Host* own = host_of(stanza.from()->domain())) own->hooks().fire(event);
     route(std::move(stanza));
 }
 
@@ -300,7 +314,8 @@ void Router::outbound_subscription(Stanza stanza) {
         return;
     }
     OutboundSubscription event{stanza};
-    if (host_.hooks().fire(event) == Flow::stop) return;
+    Host* own = host_of(stanza.from()->domain());
+    if (own && own->hooks().fire(event) == Flow::stop) return;
     route(std::move(stanza));
 }
 
@@ -311,7 +326,8 @@ void Router::answer_for_offline_account(Stanza stanza) {
     auto exists = [host, username](storage::Database& db) { return storage::AccountStore{db}.exists(host, username); };
     auto task = [this, exists, s = std::move(stanza)]() mutable -> Task<void> {
         bool found = co_await server_.storage().run(std::move(exists));
-        if (!found || !dispatch_iq(host_.iq(), s, To::account))
+        Host* host = host_of(s.to()->domain());
+        if (!found || !host || !dispatch_iq(host->iq(), s, To::account))
             bounce(s, StanzaErrorCondition::service_unavailable);
     };
     boost::asio::co_spawn(server_.shards().at(shard_).context(), std::move(task), boost::asio::detached);
@@ -340,7 +356,8 @@ void Router::deliver_to_bare(UserHome* home, Stanza stanza) {
         if (stanza.type() == "" || stanza.type() == "normal" || stanza.type() == "chat") {
             // §8.5.2.2.1: offline storage, if a module offers it (it also checks the account).
             MessageForOfflineAccount event{stanza};
-            if (host_.hooks().fire(event) == Flow::stop) return;
+            Host* host = host_of(stanza.to()->domain());
+            if (host && host->hooks().fire(event) == Flow::stop) return;
         }
         bounce(stanza, StanzaErrorCondition::service_unavailable);
         return;
@@ -361,6 +378,7 @@ void Router::to_session(const SessionRef& session, Stanza stanza) {
 }
 
 Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
+    Host& host = *host_of(jid.domain());  // the stream checked that its domain is served
     UserHome& home = homes_[jid.bare()];
     BindResult result{BindOutcome::bound, {}};
     if (BoundResource* existing = home.find(jid.resource())) {
@@ -368,7 +386,7 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         // RFC 6120 §7.7.2.2: the new session wins; the old one ends with <conflict/>. For
         // the modules the old resource is gone (its presence ends, its interests too).
         ResourceUnbound gone{existing->jid};
-        host_.hooks().fire(gone);
+        host.hooks().fire(gone);
         result = {BindOutcome::replaced, existing->session};
         existing->session = session;
         existing->available = false;
@@ -378,7 +396,7 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         });
         result.rate = home.rate;
         ResourceBound event{jid};
-        host_.hooks().fire(event);
+        host.hooks().fire(event);
         return result;
     }
     if (home.resources.size() >= server_.config().c2s.max_sessions_per_account) {
@@ -388,7 +406,7 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         BoundResource oldest = home.resources.front();
         home.resources.erase(home.resources.begin());
         ResourceUnbound gone{oldest.jid};
-        host_.hooks().fire(gone);
+        host.hooks().fire(gone);
         server_.shards().post(oldest.session.shard, [w = oldest.session.stream] {
             if (auto s = w.lock()) s->close({xmpp::StreamErrorCondition::conflict, "Too many sessions; the oldest gives way"});
         });
@@ -400,7 +418,7 @@ Router::BindResult Router::bind(const xmpp::Jid& jid, SessionRef session) {
         home.rate = std::make_shared<AccountRate>(limits.account_stanzas_per_second, limits.account_stanza_burst);
     result.rate = home.rate;
     ResourceBound event{jid};
-    host_.hooks().fire(event);
+    host.hooks().fire(event);
     return result;
 }
 
@@ -414,7 +432,7 @@ void Router::unbind(const xmpp::Jid& jid, std::uint64_t connection_id) {
     if (r == resources.end()) return;  // replaced meanwhile: the slot is the new session's
     resources.erase(r);
     ResourceUnbound event{jid};
-    host_.hooks().fire(event);
+    if (Host* host = host_of(jid.domain())) host->hooks().fire(event);
     if (resources.empty()) homes_.erase(it);
 }
 

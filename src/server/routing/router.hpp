@@ -1,18 +1,23 @@
 #pragma once
 // Router: decides where a stanza goes (RFC 6120 §10, RFC 6121 §8) and carries it there.
-// One Router per shard. Its destinations, by the 'to' address:
-//   - the host's domain: the host's modules, where the stanza arrives;
-//   - an account at the host's domain: hops to the account's owner shard, where the
+// One Router per shard, for every served domain (a Host each). Its destinations, by the
+// 'to' address:
+//   - a served domain: that host's modules, where the stanza arrives;
+//   - an account at a served domain: hops to the account's owner shard, where the
 //     account's UserHome says which resources get it; each delivery then hops to the
 //     connection's shard;
 //   - a service domain a module serves (Service): its modules where the stanza arrives;
 //   - an entity in a service domain (name@service[/resource]): hops to the shard that owns
 //     the entity's bare JID, to the service's entity handler there;
 //   - anything else: a remote domain (no federation yet: remote-server-not-found).
+// Events about an account fire on its own domain's Host: a stanza from alice@a.test to
+// bob@b.test passes a.test's modules on the way out and b.test's on the way in, as if the
+// two domains were two servers that trust each other.
 // Replies to iqs a module sent (query()) go back to the shard that waits for them.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -33,7 +38,7 @@ enum class To;
 
 class Router {
 public:
-    Router(Server& server, Host& host, std::size_t shard);
+    Router(Server& server, const std::vector<std::unique_ptr<Host>>& hosts, std::size_t shard);
 
     // Any stanza with 'from' set, on this shard.
     void route(xmpp::Stanza stanza);
@@ -80,9 +85,11 @@ public:
     void cancel_queries(const xmpp::Jid& from) { pending_.cancel_from(from); }
     // At start-up, on this shard: the service starts receiving its domain's stanzas.
     void add_service(Service& service);
+    // The Host of a served domain (canonical, as in a JID) on this shard, or null.
+    Host* host_of(std::string_view domain) const;
 
 private:
-    void handle_for_host(xmpp::Stanza stanza);
+    void handle_for_host(Host& host, xmpp::Stanza stanza);
     void handle_for_account(xmpp::Stanza stanza);
     void to_session(const SessionRef& session, xmpp::Stanza stanza);
     void deliver_to_bare(UserHome* home, xmpp::Stanza stanza);
@@ -94,7 +101,7 @@ private:
     bool take_reply(const xmpp::Stanza& stanza);
 
     Server& server_;
-    Host& host_;
+    const std::vector<std::unique_ptr<Host>>& hosts_;
     std::size_t shard_;
     std::unordered_map<xmpp::BareJid, UserHome> homes_;
     std::unordered_map<std::string, Service*> services_;  // by domain

@@ -154,7 +154,9 @@ std::string TestClient::bind(std::string_view resource) {
 // --- TestServer -------------------------------------------------------------------------
 
 TestServer::TestServer(TestServerOptions options) {
-    std::string toml = fmt::format("[server]\nshards = {}\nlog_level = \"warn\"\n", options.shards) + options.config;
+    std::string toml = fmt::format("[server]\ndomain = \"{}\"\nshards = {}\nlog_level = \"warn\"\n", options.domain,
+                                   options.shards) +
+                       options.config;
     catalog_ = catalog();
     catalog_.insert(catalog_.end(), options.extra_modules.begin(), options.extra_modules.end());
     auto config = config::parse(toml, "test config", module_schemas(catalog_));
@@ -175,10 +177,19 @@ TestServer::~TestServer() {
     if (runner_.joinable()) runner_.join();
 }
 
-void TestServer::add_user(std::string_view username, std::string_view password) {
+namespace {
+// "alice" → {"alice", first}; "alice@b.test" → {"alice", "b.test"}.
+std::pair<std::string, std::string> split_user(std::string_view user, const std::string& first) {
+    auto at = user.find('@');
+    if (at == std::string_view::npos) return {std::string(user), first};
+    return {std::string(user.substr(0, at)), std::string(user.substr(at + 1))};
+}
+}  // namespace
+
+void TestServer::add_user(std::string_view user, std::string_view password) {
     auto credentials = storage::AccountStore::derive_all(password, server_->config().sasl.scram_iterations);
-    std::string name{username};
-    auto create = [host = server_->domain().str(), name, credentials](storage::Database& db) {
+    auto [name, host] = split_user(user, domain_);
+    auto create = [host, name, credentials](storage::Database& db) {
         return storage::AccountStore{db}.create(host, name, credentials);
     };
     // From the test's thread: hop onto the storage thread and wait there.
@@ -191,18 +202,19 @@ void TestServer::add_user(std::string_view username, std::string_view password) 
         throw std::runtime_error("could not add user " + name);
 }
 
-std::unique_ptr<TestClient> TestServer::connect() {
+std::unique_ptr<TestClient> TestServer::connect(std::string_view domain) {
     std::size_t shard = next_shard_++ % server_->shards().size();
     auto channel = std::make_shared<FakeChannel>(server_->shards().at(shard).context().get_executor());
     server_->open_stream(shard, channel);
-    return std::make_unique<TestClient>(std::move(channel), domain_);
+    return std::make_unique<TestClient>(std::move(channel), domain.empty() ? domain_ : std::string(domain));
 }
 
-std::unique_ptr<TestClient> TestServer::login(std::string_view username, std::string_view resource,
+std::unique_ptr<TestClient> TestServer::login(std::string_view user, std::string_view resource,
                                               std::string_view password) {
-    auto client = connect();
+    auto [username, host] = split_user(user, domain_);
+    auto client = connect(host);
     client->open();
-    if (!client->auth_plain(username, password)) throw std::runtime_error(fmt::format("login of {} refused", username));
+    if (!client->auth_plain(username, password)) throw std::runtime_error(fmt::format("login of {} refused", user));
     client->bind(resource);
     return client;
 }

@@ -83,6 +83,7 @@ private:
 
 struct TestServerOptions {
     std::size_t shards = 1;
+    std::string domain = "localhost";  // [server] domain (the first served domain)
     std::string config;  // TOML added to the defaults, e.g. "[modules.roster]\nmax_items = 3"
     // Modules a test brings (after the catalog's), enabled if enabled_by_default.
     std::vector<const ModuleInfo*> extra_modules;
@@ -97,11 +98,13 @@ public:
 
     Server& server() { return *server_; }
     const std::string& domain() const { return domain_; }
-    void add_user(std::string_view username, std::string_view password = test_password);
-    // A new client connection, each on the next shard in turn; nothing sent yet.
-    std::unique_ptr<TestClient> connect();
-    // Connected, authenticated (PLAIN) and bound as username@domain/resource.
-    std::unique_ptr<TestClient> login(std::string_view username, std::string_view resource = "test",
+    // `user` is a username at the first domain, or user@domain for any served one.
+    void add_user(std::string_view user, std::string_view password = test_password);
+    // A new client connection to `domain` (default: the first), each on the next shard in
+    // turn; nothing sent yet.
+    std::unique_ptr<TestClient> connect(std::string_view domain = {});
+    // Connected, authenticated (PLAIN) and bound as user/resource (`user` as in add_user).
+    std::unique_ptr<TestClient> login(std::string_view user, std::string_view resource = "test",
                                       std::string_view password = test_password);
 
 private:

@@ -78,7 +78,7 @@ public:
     virtual bool can_start_tls() const = 0;
     // After <proceed/> is queued: everything after it is TLS (RFC 6120 §5.4.3.3: bytes the
     // client sent after <starttls/> in plaintext are discarded).
-    virtual void start_tls() = 0;
+    virtual void start_tls(std::string_view domain) = 0;
     virtual bool is_secure() const = 0;
     virtual xmpp::sasl::ChannelBindings channel_bindings() const = 0;
     // The channel-binding types to advertise (XEP-0440); -PLUS accepts all of the above.

@@ -60,7 +60,7 @@ void C2sStream::on_starttls() {
         return;
     }
     channel_->write(xml::Element{"proceed", std::string(ns::tls)});
-    channel_->start_tls();
+    channel_->start_tls(domain().str());
     // RFC 6120 §5.4.3.3: a new stream; nothing negotiated in plaintext carries over.
     state_ = State::wait_header;
     header_sent_ = false;
@@ -160,15 +160,15 @@ Task<void> C2sStream::on_auth(const xml::Element& auth) {
 Task<void> C2sStream::plain_login(const std::string& message) {
     auto plain = xmpp::sasl::parse_plain(message);
     if (!plain) co_return co_await sasl_failure(plain.error());
-    auto username = account_name(plain->authcid, server_.domain());
+    auto username = account_name(plain->authcid, domain());
     auto password = xmpp::precis::opaque_string(plain->password);
     // Not a valid account name: no account to guess at, so not counted per account.
     if (!username || !password) co_return co_await sasl_failure(SaslCondition::not_authorized);
-    if (!plain->authzid.empty() && plain->authzid != *username + "@" + server_.domain().str())
+    if (!plain->authzid.empty() && plain->authzid != *username + "@" + domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username, pass = *password;
     advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
-    auto lookup = [host = server_.domain().str(), user](storage::Database& db) {
+    auto lookup = [host = domain().str(), user](storage::Database& db) {
         return storage::AccountStore{db}.credentials(host, user, ScramHash::sha256);
     };
     auto creds = co_await server_.storage().run(std::move(lookup));
@@ -194,14 +194,14 @@ Task<void> C2sStream::plain_login(const std::string& message) {
 Task<void> C2sStream::scram_client_first(const std::string& message) {
     auto first = scram_->client_first(message);
     if (!first) co_return co_await sasl_failure(first.error());
-    auto username = account_name(first->authcid, server_.domain());
+    auto username = account_name(first->authcid, domain());
     if (!username) co_return co_await sasl_failure(SaslCondition::not_authorized);
-    if (!first->authzid.empty() && first->authzid != *username + "@" + server_.domain().str())
+    if (!first->authzid.empty() && first->authzid != *username + "@" + domain().str())
         co_return co_await sasl_failure(SaslCondition::invalid_authzid, *username);
     std::string user = *username;
     advance(PreauthProgress::authenticating);  // a well-formed attempt, not a bare <auth/>
     ScramHash hash = scram_hash_;
-    auto lookup = [host = server_.domain().str(), user, hash](storage::Database& db) {
+    auto lookup = [host = domain().str(), user, hash](storage::Database& db) {
         return storage::AccountStore{db}.credentials(host, user, hash);
     };
     auto creds = co_await server_.storage().run(std::move(lookup));

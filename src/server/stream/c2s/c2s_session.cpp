@@ -33,7 +33,7 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
         channel_->write(iq.error_reply({StanzaErrorCondition::bad_request, "invalid resource"}).element());
         co_return;
     }
-    auto jid = xmpp::Jid::from_parts(username_, server_.domain().str(), resource);
+    auto jid = xmpp::Jid::from_parts(username_, domain().str(), resource);
     if (!jid) {
         channel_->write(iq.error_reply({StanzaErrorCondition::bad_request, "invalid resource"}).element());
         co_return;
@@ -75,7 +75,7 @@ Task<void> C2sStream::on_bind(xmpp::Stanza iq) {
     for (auto& s : early) deliver(std::move(s));
     std::vector<Task<void>> work;
     SessionBound bound{*this, work};
-    shard_.host.hooks().fire(bound);
+    host().hooks().fire(bound);
     for (auto& w : work) {
         Task<void> task = std::move(w);
         co_await std::move(task);
@@ -133,13 +133,13 @@ void C2sStream::on_stanza(xml::Element element) {
     // RFC 6120 §8.1.2.1: the server stamps the full JID, whatever the client claimed.
     stanza.set_from(jid_);
     if (stanza.kind() == xmpp::StanzaKind::iq && stanza.type() == "set" && stanza.payload()->is("session", ns::session) &&
-        (!stanza.to() || *stanza.to() == server_.domain())) {
+        (!stanza.to() || *stanza.to() == domain())) {
         // The legacy session request (RFC 3921 §3), offered as optional: nothing to do.
         channel_->write(stanza.iq_result().element());
         return;
     }
     StanzaFromClient event{*this, stanza};
-    if (shard_.host.hooks().fire(event) == Flow::stop) return;
+    if (host().hooks().fire(event) == Flow::stop) return;
 
     if (stanza.kind() == xmpp::StanzaKind::message && !stanza.is_error()) hold(stanza);
     shard_.router.from_session(std::move(stanza));
@@ -189,7 +189,7 @@ void C2sStream::deliver(xmpp::Stanza stanza) {
     }
     if (state_ != State::bound) return;
     StanzaToClient event{*this, stanza};
-    if (shard_.host.hooks().fire(event) == Flow::stop) return;
+    if (host().hooks().fire(event) == Flow::stop) return;
     channel_->write(stanza.element());
 }
 

@@ -64,7 +64,7 @@ Task<void> C2sStream::serve() {
     const auto& cfg = server_.config();
     channel_->set_parser_limits({cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth});
     channel_->set_read_deadline(Clock::now() + cfg.limits.preauth_timeout);
-    if (direct_tls_) channel_->start_tls();
+    if (direct_tls_) channel_->start_tls({});  // the client names the domain in SNI
 
     for (;;) {
         ChannelEvent ev = co_await channel_->read();
@@ -145,7 +145,7 @@ void C2sStream::fail(StreamErrorCondition condition, std::string text) {
     if (!header_sent_) {
         // RFC 6120 §4.9.1.2: an error before our header still needs a header first.
         xml::Element header{"stream", std::string(ns::client)};
-        header.set_attribute("from", server_.domain().str());
+        header.set_attribute("from", domain().str());
         header.set_attribute("version", "1.0");
         channel_->open_stream(header);
         header_sent_ = true;
@@ -158,11 +158,23 @@ void C2sStream::fail(StreamErrorCondition condition, std::string text) {
 
 void C2sStream::close(xmpp::StreamError error) { fail(error.condition, std::move(error.text)); }
 
+Host& C2sStream::host() const { return shard_.host(host_); }
+const xmpp::Jid& C2sStream::domain() const { return host().domain(); }
+
 Task<void> C2sStream::on_open(const ChannelEvent& ev) {
     const xml::Element& h = ev.element;
     std::string_view version = h.attribute("version");
+    // RFC 6120 §4.9.3.6: we serve the configured domains only. The stream is for the one its
+    // 'to' names, from here on, and our header says so (§4.7.1); once authenticated, a
+    // restarted stream stays with the account's domain.
+    const xmpp::Jid* to = server_.served(h.attribute("to"));
+    bool fixed = !username_.empty();
+    if (to && !fixed) {
+        for (std::size_t i = 0; i < shard_.hosts.size(); ++i)
+            if (shard_.hosts[i]->domain() == *to) host_ = i;
+    }
     xml::Element header{"stream", std::string(ns::client)};
-    header.set_attribute("from", server_.domain().str());
+    header.set_attribute("from", domain().str());
     stream_id_ = random::id(16);
     header.set_attribute("id", stream_id_);
     if (auto from = xmpp::Jid::parse(h.attribute("from")); from && !h.attribute("from").empty())
@@ -174,9 +186,7 @@ Task<void> C2sStream::on_open(const ChannelEvent& ev) {
 
     // RFC 6120 §4.8.1 / §4.9.3.10: wrong stream or content namespace.
     if (!h.is("stream", ns::streams) || ev.default_ns != ns::client) co_return fail(StreamErrorCondition::invalid_namespace);
-    // RFC 6120 §4.9.3.6: we serve only our domain.
-    auto to = xmpp::Jid::parse(h.attribute("to"));
-    if (!to || *to != server_.domain()) co_return fail(StreamErrorCondition::host_unknown);
+    if (!to || *to != domain()) co_return fail(StreamErrorCondition::host_unknown);
     // RFC 6120 §4.7.5: version 1.0 or a higher minor version.
     if (version.empty() || !version.starts_with("1.")) co_return fail(StreamErrorCondition::unsupported_version);
     if (state_ == State::wait_header) state_ = State::negotiating;
@@ -203,14 +213,14 @@ void C2sStream::send_features() {
                     cb.add_child("channel-binding", std::string(ns::sasl_cb)).set_attribute("type", type);
             }
             PreAuthFeaturesOffered ev{*this, features};
-            shard_.host.hooks().fire(ev);
+            host().hooks().fire(ev);
         }
     } else if (state_ == State::authenticated) {
         features.add_child("bind", std::string(ns::bind));
         // RFC 6121 §A / draft-cridland-xmpp-session: advertised as optional for old clients.
         features.add_child("session", std::string(ns::session)).add_child("optional", std::string(ns::session));
         StreamFeaturesOffered ev{*this, features};
-        shard_.host.hooks().fire(ev);
+        host().hooks().fire(ev);
     }
     channel_->write(features);
 }
@@ -232,7 +242,7 @@ Task<void> C2sStream::on_element(xml::Element element) {
     }
     if (!xmpp::Stanza::kind_of(element) || element.xmlns() != ns::client) {
         NonStanzaElement event{*this, element, state_ == State::bound};
-        if (shard_.host.hooks().fire(event) == Flow::stop) co_return;
+        if (host().hooks().fire(event) == Flow::stop) co_return;
         // RFC 6120 §4.9.3.22; and jabber:server stanzas must never reach another client (§4.8.3).
         co_return fail(StreamErrorCondition::unsupported_stanza_type);
     }
@@ -256,7 +266,7 @@ Task<void> C2sStream::on_preauth_iq(xml::Element element) {
     auto parsed = xmpp::Stanza::parse(std::move(element));
     if (parsed && parsed->is_iq_request()) {
         PreAuthIq event{*this, parsed.value(), std::nullopt};
-        if (shard_.host.hooks().fire(event) == Flow::stop) {
+        if (host().hooks().fire(event) == Flow::stop) {
             if (event.work) {
                 Task<void> work = std::move(*event.work);
                 co_await std::move(work);

@@ -24,6 +24,7 @@
 namespace starling::server {
 
 class AccountRate;
+class Host;
 class DeliveryHold;
 struct HoldWaiter;
 class Server;
@@ -88,6 +89,9 @@ private:
     void hold_released();
 
     std::string log_prefix() const;
+    // The served domain this stream is for (the 'to' of its header), and its Host here.
+    Host& host() const;
+    const xmpp::Jid& domain() const;
 
     Server& server_;
     ShardContext& shard_;
@@ -96,6 +100,8 @@ private:
     bool direct_tls_;
     State state_ = State::wait_header;
     bool header_sent_ = false;
+    std::size_t host_ = 0;  // index in ShardContext::hosts, chosen by the header's 'to'
+
     bool preauth_ = true;  // in the server's PreauthTable until it authenticates or ends
     std::string stream_id_;
     std::string username_;

@@ -7,7 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "base/log.hpp"
-#include "net/tls_context.hpp"
+#include "net/tls_domains.hpp"
 #include "net/tls_session.hpp"
 #include "xml/writer.hpp"
 #include "xmpp/namespaces.hpp"
@@ -32,10 +32,10 @@ void shrink(std::string& s) {
 }
 }  // namespace
 
-TcpChannel::TcpChannel(asio::ip::tcp::socket socket, const net::TlsContext& tls, TcpChannelOptions options)
+TcpChannel::TcpChannel(asio::ip::tcp::socket socket, const net::TlsDomains& tls, TcpChannelOptions options)
     : socket_{std::move(socket)},
       timer_{socket_.get_executor()},
-      tls_context_{tls},
+      tls_domains_{tls},
       parser_{options.limits},
       options_{options},
       deadline_{Clock::time_point::max()},
@@ -221,9 +221,10 @@ void TcpChannel::restart_stream() {
     parser_.feed(rest);
 }
 
-void TcpChannel::start_tls() {
+void TcpChannel::start_tls(std::string_view domain) {
     parser_.reset();  // RFC 6120 §5.4.3.3: plaintext after <starttls/> is discarded
-    tls_ = std::make_unique<net::TlsSession>(tls_context_, out_);
+    // The stream's domain on STARTTLS; SNI may still choose another during the handshake.
+    tls_ = std::make_unique<net::TlsSession>(domain.empty() ? tls_domains_.first() : tls_domains_.for_domain(domain), out_);
 }
 
 bool TcpChannel::is_secure() const { return tls_ && tls_->handshake_done(); }

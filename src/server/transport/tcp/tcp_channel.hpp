@@ -12,7 +12,7 @@
 #include "server/transport/element_channel.hpp"
 
 namespace starling::net {
-class TlsContext;
+class TlsDomains;
 class TlsSession;
 }  // namespace starling::net
 
@@ -27,7 +27,7 @@ struct TcpChannelOptions {
 
 class TcpChannel final : public ElementChannel, public std::enable_shared_from_this<TcpChannel> {
 public:
-    TcpChannel(boost::asio::ip::tcp::socket socket, const net::TlsContext& tls, TcpChannelOptions options);
+    TcpChannel(boost::asio::ip::tcp::socket socket, const net::TlsDomains& tls, TcpChannelOptions options);
     ~TcpChannel() override;
     // Starts the timer coroutine; call once, right after construction.
     void start();
@@ -44,7 +44,7 @@ public:
     void restart_stream() override;
     void set_parser_limits(xml::ParserLimits limits) override { parser_.set_limits(limits); }
     bool can_start_tls() const override { return !tls_; }
-    void start_tls() override;
+    void start_tls(std::string_view domain) override;
     bool is_secure() const override;
     xmpp::sasl::ChannelBindings channel_bindings() const override;
     std::vector<std::string> advertised_binding_types() const override;
@@ -62,7 +62,7 @@ private:
 
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer timer_;
-    const net::TlsContext& tls_context_;
+    const net::TlsDomains& tls_domains_;
     std::unique_ptr<net::TlsSession> tls_;
     xml::StreamParser parser_;
     TcpChannelOptions options_;

@@ -52,7 +52,7 @@ public:
     void restart_stream() override;
     void set_parser_limits(xml::ParserLimits limits) override { parser_.set_limits(limits); }
     bool can_start_tls() const override { return false; }
-    void start_tls() override {}
+    void start_tls(std::string_view) override {}
     bool is_secure() const override { return true; }
     xmpp::sasl::ChannelBindings channel_bindings() const override { return {}; }
     std::vector<std::string> advertised_binding_types() const override { return {}; }
