@@ -146,6 +146,13 @@ ShardContext::ShardContext(Server& server, const config::Config& config, const s
         hosts.push_back(std::make_unique<Host>(config, config.hosts[i], domains[i]));
 }
 
+Module& Server::module_on(std::size_t shard, const xmpp::Jid& domain, std::string_view name) {
+    Host* host = contexts_.at(shard)->router.host_of(domain.domain());
+    Module* module = host ? host->module(name) : nullptr;
+    if (!module) throw std::logic_error("no module " + std::string(name) + " for " + domain.str());
+    return *module;
+}
+
 const xmpp::Jid* Server::served(std::string_view domain) const {
     for (const auto& d : domains_)
         if (d.domain() == domain) return &d;

@@ -82,6 +82,9 @@ public:
     net::ShardSet& shards() { return *shards_; }
     ShardContext& shard(std::size_t index) { return *contexts_[index]; }
     std::size_t owner_of(const xmpp::BareJid& jid) const;
+    // A module instance on a shard, for that shard's use only (ModuleContext::on_shard).
+    // Throws std::logic_error if the domain does not load it there.
+    Module& module_on(std::size_t shard, const xmpp::Jid& domain, std::string_view name);
     storage::StorageThread& storage() { return *storage_; }
     // For CPU-heavy work that must not stall a shard or the storage thread: PBKDF2 of a
     // PLAIN login.

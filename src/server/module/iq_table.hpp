@@ -18,9 +18,11 @@
 
 namespace starling::server {
 
-// Who the request is addressed to: the server's domain, or an account's bare JID (the
-// server answers on the account's behalf, e.g. vCard, roster).
-enum class To { host, account };
+// Who the request is addressed to: the server's domain (or a service's, in a Service's
+// table), an account's bare JID (the server answers on the account's behalf, e.g. vCard,
+// roster), or an entity of a service (a room, a node: name@service[/resource], in the
+// Service's table, dispatched on the shard that owns the entity).
+enum class To { host, account, entity };
 
 class IqRequest {
 public:

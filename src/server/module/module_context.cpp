@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "base/log.hpp"
@@ -13,7 +14,21 @@
 
 namespace starling::server {
 
+ModuleContext::ModuleContext(std::string module, const xmpp::Jid& domain, const config::Config& config,
+                             const config::HostConfig& settings, Hooks& hooks, IqTable& iq, DiscoRegistry& disco,
+                             Exports& exports, CoreServices core)
+    : module_{std::move(module)}, domain_{domain}, config_{config}, hooks_{hooks}, iq_{iq}, disco_{disco},
+      exports_{exports}, core_{std::move(core)} {
+    // `starling check` names an admin that is no bare JID; here such an entry matches nobody.
+    for (const auto& admin : settings.admins)
+        if (auto jid = xmpp::BareJid::parse(admin)) admins_.push_back(*jid);
+}
+
 ModuleContext::~ModuleContext() = default;
+
+bool ModuleContext::is_admin(const xmpp::BareJid& jid) const {
+    return std::find(admins_.begin(), admins_.end(), jid) != admins_.end();
+}
 
 Task<accounts::Credentials> ModuleContext::derive_credentials(std::string password) const {
     auto derive = [password = std::move(password), iterations = config_.sasl.scram_iterations] {

@@ -6,10 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "net/call_on.hpp"
 #include "net/task.hpp"
 #include "server/module/accounts.hpp"
 #include "server/module/disco_registry.hpp"
@@ -21,11 +24,12 @@
 #include "xmpp/stanza.hpp"
 #include "xmpp/stream_error.hpp"
 
-namespace starling::config { struct Config; }
+namespace starling::config { struct Config; struct HostConfig; }
 namespace starling::storage { class StorageThread; }
 
 namespace starling::server {
 
+class Module;
 class Session;
 
 // What the core lends every module on a shard.
@@ -50,19 +54,29 @@ struct CoreServices {
     std::function<void(Service&)> add_service;
     // This shard: ends the waits of queries sent from a JID.
     std::function<void(const xmpp::Jid&)> cancel_queries;
+    // Shards: this one, how many, the owner of a bare JID, and each one's executor.
+    std::size_t shard = 0;
+    std::size_t shard_count = 1;
+    std::function<std::size_t(const xmpp::BareJid&)> owner_of;
+    std::function<boost::asio::io_context::executor_type(std::size_t shard)> executor_of;
+    // This module's instance (same module, same domain) on a shard; use it on that shard only.
+    std::function<Module&(std::size_t shard)> instance_on;
 };
 
 class ModuleContext {
 public:
-    ModuleContext(std::string module, const xmpp::Jid& domain, const config::Config& config, Hooks& hooks,
-                  IqTable& iq, DiscoRegistry& disco, Exports& exports, CoreServices core)
-        : module_{std::move(module)}, domain_{domain}, config_{config}, hooks_{hooks}, iq_{iq}, disco_{disco},
-          exports_{exports}, core_{std::move(core)} {}
+    ModuleContext(std::string module, const xmpp::Jid& domain, const config::Config& config,
+                  const config::HostConfig& settings, Hooks& hooks, IqTable& iq, DiscoRegistry& disco,
+                  Exports& exports, CoreServices core);
     ~ModuleContext();
 
     const std::string& module_name() const { return module_; }
     const xmpp::Jid& domain() const { return domain_; }
     const config::Config& config() const { return config_; }
+    // The administrators of this domain ([server] admins, or its [hosts."<domain>"] admins),
+    // for policies such as who may create rooms.
+    bool is_admin(const xmpp::BareJid& jid) const;
+    const std::vector<xmpp::BareJid>& admins() const { return admins_; }
     IqTable& iq() { return iq_; }
     DiscoRegistry& disco() { return disco_; }
     template <class E, class F>
@@ -138,6 +152,47 @@ public:
     // its handlers, IqTable and DiscoRegistry (answer_disco() answers disco from it).
     Service& add_service(std::string_view label, std::string name);
 
+    // Shards. Each entity (and account) lives on the shard that owns its bare JID: a module
+    // keeps an entity's state there and reaches it from elsewhere with on_shard.
+    std::size_t shard() const { return core_.shard; }
+    std::size_t shard_count() const { return core_.shard_count; }
+    std::size_t owner_of(const xmpp::BareJid& jid) const { return core_.owner_of(jid); }
+    // Runs fn(M&) on `shard` with this module's instance there (M: the module's own class; the
+    // same module on the same domain), and resumes on this shard with its result (not void).
+    // fn must take what it needs by value: it runs on another thread. Name the function and
+    // the task before co_await (g++ 12 destroys temporaries of a co_await expression twice):
+    //   auto bump = [room](Rooms& m) { return m.bump(room); };
+    //   Task<int> call = ctx.on_owner<Rooms>(room, std::move(bump));
+    //   int n = co_await std::move(call);
+    template <class M, class F>
+    auto on_shard(std::size_t shard, F fn) const -> Task<std::invoke_result_t<F&, M&>> {
+        using R = std::invoke_result_t<F&, M&>;
+        auto there = [instance_on = core_.instance_on, shard, fn = std::move(fn)]() mutable -> R {
+            return fn(static_cast<M&>(instance_on(shard)));
+        };
+        auto executor = core_.executor_of(shard);
+        Task<R> call = net::call_on(executor, std::move(there));
+        R result = co_await std::move(call);
+        co_return result;
+    }
+    template <class M, class F>
+    auto on_owner(const xmpp::BareJid& jid, F fn) const -> Task<std::invoke_result_t<F&, M&>> {
+        return on_shard<M>(owner_of(jid), std::move(fn));
+    }
+    // Runs fn(M&) on every shard in turn (each on its own thread) and returns the results in
+    // shard order: a room list, a count across shards.
+    template <class M, class F>
+    auto on_every_shard(F fn) const -> Task<std::vector<std::invoke_result_t<F&, M&>>> {
+        std::vector<std::invoke_result_t<F&, M&>> results;
+        for (std::size_t s = 0; s < shard_count(); ++s) {
+            F copy = fn;
+            Task<std::invoke_result_t<F&, M&>> call = on_shard<M>(s, std::move(copy));
+            auto result = co_await std::move(call);
+            results.push_back(std::move(result));
+        }
+        co_return results;
+    }
+
 private:
     std::string module_;
     const xmpp::Jid& domain_;
@@ -147,6 +202,7 @@ private:
     DiscoRegistry& disco_;
     Exports& exports_;
     CoreServices core_;
+    std::vector<xmpp::BareJid> admins_;
     std::vector<std::unique_ptr<Service>> services_;
 };
 

@@ -33,14 +33,27 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                               return router.query(std::move(iq), timeout);
                           },
                           [&router](Service& service) { router.add_service(service); },
-                          [&router](const xmpp::Jid& from) { router.cancel_queries(from); }};
-        auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, hooks_, iq_, disco_,
-                                                   exports_, std::move(core));
+                          [&router](const xmpp::Jid& from) { router.cancel_queries(from); },
+                          router.shard(),
+                          server.shards().size(),
+                          [&server](const xmpp::BareJid& jid) { return server.owner_of(jid); },
+                          [&server](std::size_t shard) { return server.shards().at(shard).executor(); },
+                          [&server, domain = domain_, name = std::string(info->name)](std::size_t shard) -> Module& {
+                              return server.module_on(shard, domain, name);
+                          }};
+        auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, settings_, hooks_, iq_,
+                                                   disco_, exports_, std::move(core));
         static const std::any no_options;
         auto opts = settings_.module_options.find(std::string(info->name));
         modules_.push_back(info->create(*ctx, opts == settings_.module_options.end() ? no_options : opts->second));
         contexts_.push_back(std::move(ctx));
     }
+}
+
+Module* Host::module(std::string_view name) const {
+    for (std::size_t i = 0; i < contexts_.size(); ++i)
+        if (contexts_[i]->module_name() == name) return modules_[i].get();
+    return nullptr;
 }
 
 }  // namespace starling::server

@@ -31,6 +31,8 @@ public:
     IqTable& iq() { return iq_; }
     const DiscoRegistry& disco() const { return disco_; }
     DiscoRegistry& disco() { return disco_; }
+    // A loaded module by name, or null.
+    Module* module(std::string_view name) const;
 
 private:
     const config::Config& config_;

@@ -87,6 +87,7 @@ public:
     void add_service(Service& service);
     // The Host of a served domain (canonical, as in a JID) on this shard, or null.
     Host* host_of(std::string_view domain) const;
+    std::size_t shard() const { return shard_; }
 
 private:
     void handle_for_host(Host& host, xmpp::Stanza stanza);
