@@ -58,6 +58,7 @@ std::string_view default_type(StanzaErrorCondition c) {
 xml::Element StanzaError::to_element() const {
     xml::Element error{"error", std::string(ns::client)};
     error.set_attribute("type", type.empty() ? default_type(condition) : std::string_view{type});
+    if (!by.empty()) error.set_attribute("by", by);
     error.add_child(std::string(to_string(condition)), std::string(ns::stanza_errors));
     if (!text.empty())
         error.add_child("text", std::string(ns::stanza_errors)).add_text(text);

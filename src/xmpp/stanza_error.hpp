@@ -27,6 +27,9 @@ struct StanzaError {
     // namespace (e.g. XEP-0191's <blocked xmlns='urn:xmpp:blocking:errors'/>). Empty: none.
     std::string application_name;
     std::string application_ns;
+    // RFC 6120 §8.3.2: the entity that generated the error, when not the server itself (a
+    // room: XEP-0045 errors carry by='room@service'). Empty: none.
+    std::string by;
 
     // <error type='...'><condition xmlns='urn:...:xmpp-stanzas'/><text .../></error>
     xml::Element to_element() const;

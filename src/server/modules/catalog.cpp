@@ -17,6 +17,7 @@ namespace last_activity { extern const server::ModuleInfo info; }
 namespace registration { extern const server::ModuleInfo info; }
 namespace blocking { extern const server::ModuleInfo info; }
 namespace echo { extern const server::ModuleInfo info; }
+namespace muc { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -35,6 +36,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &registration::info,
         &blocking::info,
         &echo::info,
+        &muc::info,
     };
     return modules;
 }

@@ -1,0 +1,120 @@
+// The MUC service: conference.<domain>, its disco (§6.1-6.3), who may create rooms, and the
+// dispatch of stanzas to rooms on their owner shard.
+#include "server/modules/muc/muc_module.hpp"
+
+#include "base/log.hpp"
+#include "server/config/options.hpp"
+#include "server/module/service_disco.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::muc {
+
+using namespace server;
+using xmpp::StanzaErrorCondition;
+using xmpp::StanzaKind;
+
+MucModule::MucModule(ModuleContext& ctx, const Options& options)
+    : ctx_{ctx}, options_{options}, service_{ctx.add_service(options.subdomain, "Chatrooms")} {
+    // §6.1: the service's identity and feature. Its disco#items (§6.3) list the rooms anyone
+    // may find, gathered from every shard.
+    service_.disco.add_identity({"conference", "text", "Chatrooms"});
+    service_.disco.add_feature(muc_ns);
+    service_.disco.add_feature(ns::disco_info);
+    service_.disco.add_feature(ns::disco_items);
+    service_.iq.on_get(ns::disco_info, "query", To::host, [this](IqRequest& request) {
+        if (!request.payload().attribute("node").empty()) return request.error(StanzaErrorCondition::item_not_found);
+        request.reply(disco_info_query(service_.disco));
+    });
+    service_.iq.on_get(ns::disco_items, "query", To::host, [this](IqRequest& request) -> Task<void> {
+        if (!request.payload().attribute("node").empty())
+            co_return request.error(StanzaErrorCondition::item_not_found);
+        auto list = [](MucModule& m) { return m.public_rooms(); };
+        Task<std::vector<std::vector<std::pair<std::string, std::string>>>> gather = ctx_.on_every_shard<MucModule>(list);
+        auto per_shard = co_await std::move(gather);
+        std::map<std::string, std::string> rooms;
+        for (auto& shard : per_shard) rooms.insert(shard.begin(), shard.end());
+        xml::Element query{"query", std::string(ns::disco_items)};
+        for (const auto& [jid, name] : rooms) {
+            auto& item = query.add_child("item", std::string(ns::disco_items));
+            item.set_attribute("jid", jid);
+            if (!name.empty()) item.set_attribute("name", name);
+        }
+        request.reply(std::move(query));
+    });
+    register_room_iqs();
+    service_.on_entity_stanza = [this](Stanza s) { to_room(std::move(s)); };
+    // Message and presence to the service's own domain: nothing to do (§6 knows none).
+    service_.on_domain_stanza = [this](Stanza s) {
+        if (s.kind() == StanzaKind::message) refuse(s, StanzaErrorCondition::service_unavailable);
+    };
+}
+
+std::vector<std::pair<std::string, std::string>> MucModule::public_rooms() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [jid, room] : rooms_)
+        if (!room.locked) out.emplace_back(jid.str(), std::string(jid.local()));
+    return out;
+}
+
+bool MucModule::may_create(const xmpp::Jid& who) const {
+    if (options_.room_creation == "anyone") return true;
+    if (options_.room_creation == "admins") return ctx_.is_admin(who.bare());
+    return who.domain() == ctx_.domain().domain();  // "local": this server's accounts
+}
+
+void MucModule::refuse(const Stanza& stanza, StanzaErrorCondition condition, std::string text) {
+    xmpp::StanzaError error{condition, std::move(text)};
+    error.by = stanza.to() ? stanza.to()->bare().str() : service_.domain.str();
+    ctx_.send(stanza.error_reply(error));
+}
+
+void MucModule::send_to(const Occupant& to, const xmpp::Jid& from, const xml::Element& element) {
+    auto kind = element.name() == "presence" ? StanzaKind::presence : StanzaKind::message;
+    for (const auto& session : to.sessions) ctx_.send(Stanza{kind, element, from, session});
+}
+
+void MucModule::to_room(Stanza stanza) {
+    if (stanza.is_error() && stanza.kind() != StanzaKind::presence) return;  // nothing answers an error
+    if (!stanza.from()) return;
+    switch (stanza.kind()) {
+        case StanzaKind::presence: return on_presence(std::move(stanza));
+        case StanzaKind::message: {
+            auto room = rooms_.find(stanza.to()->bare());
+            if (room == rooms_.end() || room->second.locked)
+                return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
+            return on_message(room->second, std::move(stanza));
+        }
+        case StanzaKind::iq:
+            // Requests no handler of the room's took: to the room itself or to an occupant.
+            if (stanza.is_iq_request()) refuse(stanza, StanzaErrorCondition::service_unavailable);
+            return;
+    }
+}
+
+void MucModule::destroy_if_empty(const xmpp::BareJid& room) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end() || !it->second.occupants.empty()) return;
+    // Temporary rooms (all of them, until persistence comes) end with their last occupant.
+    log::info("muc: room {} destroyed (empty)", room.str());
+    rooms_.erase(it);
+}
+
+const config::ModuleOptionsOf<Options> options{
+    config::OptionSet<Options>{}
+        .add("subdomain", &Options::subdomain, "The service's address is <subdomain>.<domain>")
+        .add("room_creation", &Options::room_creation,
+             "Who may create rooms: \"anyone\", \"local\" (accounts of this domain) or \"admins\"",
+             std::function([](const std::string& s) -> std::string {
+                 return s == "anyone" || s == "local" || s == "admins" ? "" : "must be anyone, local or admins";
+             }))};
+
+extern const ModuleInfo info{
+    .name = "muc",
+    .description = "Multi-User Chat at conference.<domain> (in progress: temporary rooms, no configuration form yet)",
+    .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject)"}},
+    .enabled_by_default = false,
+    .options = &options,
+    .create = create_module_with_options<MucModule, Options>,
+};
+
+}  // namespace starling::muc

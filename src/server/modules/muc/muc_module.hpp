@@ -1,0 +1,70 @@
+#pragma once
+// Multi-User Chat (XEP-0045) at conference.<domain>. One instance per (domain, shard); each
+// room lives on the shard that owns its bare JID (Service::on_entity_stanza and the
+// service's To::entity iqs run there), so a room's state needs no locks. The policies are
+// one file each:
+//   muc_module.cpp     the service, its disco, who may create rooms, dispatch to rooms
+//   occupancy.cpp      entering, leaving, nick changes, presence updates (§7.2, §7.3, §7.6)
+//   room_messages.cpp  groupchat, subject, private messages (§7.4, §7.5, §8.1)
+//   room_owner.cpp     the owner's iqs on the room: instant room (§10.1.2); room disco (§6.4)
+// Not built yet (issue 11): the configuration form and reserved rooms, persistence, history,
+// affiliation and role administration, invitations, passwords, members-only, moderation.
+#include <map>
+#include <string>
+
+#include "server/module/module.hpp"
+#include "server/modules/muc/room.hpp"
+#include "xmpp/stanza.hpp"
+
+namespace starling::muc {
+
+struct Options {
+    std::string subdomain = "conference";
+    std::string room_creation = "local";  // anyone, local (accounts of this server), admins
+};
+
+class MucModule final : public server::Module {
+public:
+    MucModule(server::ModuleContext& ctx, const Options& options);
+
+    // On this shard: the rooms it owns that anyone may find (unlocked), by bare JID.
+    std::vector<std::pair<std::string, std::string>> public_rooms() const;
+
+private:
+    using Stanza = xmpp::Stanza;
+
+    void to_room(Stanza stanza);  // every stanza to room@service[/nick], on the room's shard
+    bool may_create(const xmpp::Jid& who) const;
+    void destroy_if_empty(const xmpp::BareJid& room);
+    // Sends an error for `stanza` from the room (by='room@service').
+    void refuse(const Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {});
+    // Sends `element` from `from` to every session of `to`.
+    void send_to(const Occupant& to, const xmpp::Jid& from, const xml::Element& element);
+
+    // occupancy.cpp
+    void on_presence(Stanza stanza);
+    void enter(Room& room, bool created, const Stanza& stanza);
+    void leave(Room& room, Occupant& occupant, const xmpp::Jid& session);
+    void change_nick(Room& room, Occupant& occupant, const Stanza& stanza);
+    void update_presence(Room& room, Occupant& occupant, const Stanza& stanza);
+
+    // room_messages.cpp
+    void on_message(Room& room, Stanza stanza);
+    void groupchat(Room& room, Occupant& sender, const Stanza& stanza);
+    void change_subject(Room& room, Occupant& sender, const Stanza& stanza);
+    void private_message(Room& room, Occupant& sender, const Stanza& stanza);
+
+    // room_owner.cpp
+    void register_room_iqs();
+    void room_disco_info(server::IqRequest& request);
+    void owner_set(server::IqRequest& request);
+    void owner_get(server::IqRequest& request);
+    Room* room_for(server::IqRequest& request);
+
+    server::ModuleContext& ctx_;
+    Options options_;
+    server::Service& service_;
+    std::map<xmpp::BareJid, Room> rooms_;  // the rooms this shard owns
+};
+
+}  // namespace starling::muc

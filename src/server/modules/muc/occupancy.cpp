@@ -1,0 +1,153 @@
+// Presence to a room: entering (§7.2), leaving (§7.3), changing nick (§7.6) and updating
+// one's presence in the room (§7.7). On the room's owner shard.
+#include "base/log.hpp"
+#include "server/modules/muc/muc_module.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::muc {
+
+using xmpp::StanzaErrorCondition;
+using xmpp::StanzaKind;
+
+namespace {
+
+// What the room repeats of a presence: everything but the join request's <x xmlns='muc'/>.
+std::vector<xml::ElementPtr> presence_children(const xmpp::Stanza& stanza) {
+    std::vector<xml::ElementPtr> out;
+    for (const auto& child : stanza.element().children())
+        if (!child.is_text() && !child.element->is("x", muc_ns)) out.push_back(child.element);
+    return out;
+}
+
+}  // namespace
+
+void MucModule::on_presence(Stanza stanza) {
+    const xmpp::Jid& from = *stanza.from();
+    const xmpp::Jid& to = *stanza.to();
+    auto it = rooms_.find(to.bare());
+    Room* room = it == rooms_.end() ? nullptr : &it->second;
+    Occupant* occupant = room ? room->occupant_of(from) : nullptr;
+
+    if (stanza.type() == "unavailable" || stanza.type() == "error") {
+        // §7.3; an error from an occupant's client also ends its visit (it cannot receive).
+        if (occupant) leave(*room, *occupant, from);
+        return;
+    }
+    if (!stanza.type().empty()) return;  // subscriptions and probes mean nothing to a room
+    // §7.2.6: a nickname is the resource of the room JID; none is jid-malformed.
+    if (!to.has_resource()) return refuse(stanza, StanzaErrorCondition::jid_malformed, "a room nickname is required");
+    if (occupant) {
+        if (occupant->nick == to.resource()) return update_presence(*room, *occupant, stanza);
+        return change_nick(*room, *occupant, stanza);
+    }
+    bool created = false;
+    if (!room) {
+        if (!may_create(from)) return refuse(stanza, StanzaErrorCondition::not_allowed, "you may not create rooms here");
+        room = &rooms_.emplace(to.bare(), Room{to.bare()}).first->second;
+        // §10.1.1: the creator is the owner; the room stays locked until configured.
+        room->affiliations[from.bare()] = Affiliation::owner;
+        created = true;
+        log::info("muc: {} created room {}", from.str(), to.bare().str());
+    } else if (room->locked && room->affiliation_of(from.bare()) != Affiliation::owner) {
+        // §7.2.10: a locked room does not exist yet for anyone but its owner.
+        return refuse(stanza, StanzaErrorCondition::item_not_found, "the room is locked until its owner configures it");
+    }
+    enter(*room, created, stanza);
+}
+
+void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
+    const xmpp::Jid& from = *stanza.from();
+    std::string nick{stanza.to()->resource()};
+    Occupant* same = room.occupant(nick);
+    if (same && same->real != from.bare()) {
+        // §7.2.9: the nick is someone else's.
+        return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is in use");
+    }
+    Affiliation affiliation = room.affiliation_of(from.bare());
+    if (affiliation == Affiliation::outcast)
+        return refuse(stanza, StanzaErrorCondition::forbidden, "you are banned from this room");  // §7.2.8
+
+    bool joined_occupant = same != nullptr;  // a second session of an occupant (same nick)
+    Occupant* me = same;
+    if (!me) {
+        Occupant occupant{nick, from.bare(), {}, affiliation,
+                          affiliation == Affiliation::owner || affiliation == Affiliation::admin ? Role::moderator
+                                                                                                 : Role::participant,
+                          presence_children(stanza)};
+        me = &room.occupants.emplace(nick, std::move(occupant)).first->second;
+    }
+    me->sessions.push_back(from);
+    xmpp::Jid my_jid = room.occupant_jid(nick);
+
+    // §7.2.3: first every other occupant's presence, then the newcomer's own (110) last.
+    for (const auto& [other_nick, other] : room.occupants) {
+        if (&other == me) continue;
+        ctx_.send(Stanza{StanzaKind::presence, room.presence(other, *me, {}), room.occupant_jid(other_nick), from});
+    }
+    if (!joined_occupant)
+        for (const auto& [other_nick, other] : room.occupants)
+            if (&other != me) send_to(other, my_jid, room.presence(*me, other, {}));
+    std::vector<int> codes{110};
+    if (created) codes.push_back(201);  // §10.1.1: a new room, locked
+    xml::Element self = room.presence(*me, *me, codes);
+    if (!stanza.id().empty()) self.set_attribute("id", stanza.id());  // §7.2.3: may reflect the id
+    ctx_.send(Stanza{StanzaKind::presence, std::move(self), my_jid, from});
+
+    // §7.2.15: the subject last, also when there is none (an empty <subject/>).
+    xml::Element subject{"message", std::string(ns::client)};
+    subject.set_attribute("type", "groupchat");
+    subject.add_child("subject", std::string(ns::client)).add_text(room.subject);
+    auto subject_from = room.subject_by.empty() ? room.jid.jid() : room.occupant_jid(room.subject_by);
+    ctx_.send(Stanza{StanzaKind::message, std::move(subject), subject_from, from});
+}
+
+void MucModule::leave(Room& room, Occupant& occupant, const xmpp::Jid& session) {
+    std::erase(occupant.sessions, session);
+    xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
+    // The leaving session hears its own exit (110); the others only when the last of the
+    // occupant's sessions goes.
+    ctx_.send(Stanza{StanzaKind::presence, room.presence(occupant, occupant, {110}, true), occupant_jid, session});
+    if (!occupant.sessions.empty()) return;
+    for (const auto& [nick, other] : room.occupants)
+        if (&other != &occupant) send_to(other, occupant_jid, room.presence(occupant, other, {}, true));
+    xmpp::BareJid room_jid = room.jid;
+    std::string nick = occupant.nick;  // not a reference into the node being erased
+    room.occupants.erase(nick);
+    destroy_if_empty(room_jid);
+}
+
+void MucModule::change_nick(Room& room, Occupant& occupant, const Stanza& stanza) {
+    std::string new_nick{stanza.to()->resource()};
+    if (room.occupant(new_nick)) return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is in use");
+    // §7.6.3: unavailable from the old nick with 303 and the new nick, then available from
+    // the new one; the changer's copies carry 110.
+    xmpp::Jid old_jid = room.occupant_jid(occupant.nick), new_jid = room.occupant_jid(new_nick);
+    Occupant moved = occupant;
+    moved.nick = new_nick;
+    moved.presence = presence_children(stanza);
+    for (const auto& [nick, other] : room.occupants) {
+        bool self = &other == &occupant;
+        std::vector<int> gone{303};
+        if (self) gone.push_back(110);
+        send_to(other, old_jid, room.presence(occupant, self ? occupant : other, gone, true, new_nick));
+    }
+    std::string old_nick = occupant.nick;
+    room.occupants.erase(old_nick);
+    Occupant& renamed = room.occupants.emplace(new_nick, std::move(moved)).first->second;
+    for (const auto& [nick, other] : room.occupants) {
+        bool self = &other == &renamed;
+        send_to(other, new_jid, room.presence(renamed, other, self ? std::vector<int>{110} : std::vector<int>{}));
+    }
+}
+
+void MucModule::update_presence(Room& room, Occupant& occupant, const Stanza& stanza) {
+    // §7.7: a new show or status is broadcast to every occupant.
+    occupant.presence = presence_children(stanza);
+    xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
+    for (const auto& [nick, other] : room.occupants) {
+        bool self = &other == &occupant;
+        send_to(other, occupant_jid, room.presence(occupant, other, self ? std::vector<int>{110} : std::vector<int>{}));
+    }
+}
+
+}  // namespace starling::muc

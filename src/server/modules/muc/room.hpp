@@ -1,0 +1,63 @@
+#pragma once
+// Room: one chat room's state (XEP-0045), kept on the shard that owns the room's bare JID:
+// its occupants by nick, the affiliations of real bare JIDs, the subject and whether the room
+// is still locked (§10.1.1). No locks: only that shard's module instance touches it.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xml/element.hpp"
+#include "xmpp/jid.hpp"
+
+namespace starling::muc {
+
+inline constexpr std::string_view muc_ns = "http://jabber.org/protocol/muc";
+inline constexpr std::string_view user_ns = "http://jabber.org/protocol/muc#user";
+inline constexpr std::string_view owner_ns = "http://jabber.org/protocol/muc#owner";
+
+// §5.2: long-lived, per real bare JID.
+enum class Affiliation { owner, admin, member, none, outcast };
+// §5.1: per visit.
+enum class Role { moderator, participant, visitor, none };
+std::string_view to_string(Affiliation affiliation);
+std::string_view to_string(Role role);
+
+// One occupant: a nick in the room, held by one real bare JID from one or more sessions
+// (a user who enters from a second resource with the same nick shares the occupant).
+struct Occupant {
+    std::string nick;
+    xmpp::BareJid real;
+    std::vector<xmpp::Jid> sessions;  // real full JIDs, oldest first
+    Affiliation affiliation = Affiliation::none;
+    Role role = Role::participant;
+    // The children of the occupant's last presence (show, status, priority, extensions) but
+    // its <x xmlns='muc'/>, repeated in every presence the room sends for it.
+    std::vector<xml::ElementPtr> presence;
+};
+
+struct Room {
+    explicit Room(xmpp::BareJid jid) : jid{std::move(jid)} {}
+    xmpp::BareJid jid;
+    bool locked = true;          // until the owner configures it or accepts the instant room
+    std::string subject;         // §8.1; "" when none was set
+    std::string subject_by;      // the nick that set it
+    std::map<std::string, Occupant> occupants;  // by nick
+    std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
+
+    Affiliation affiliation_of(const xmpp::BareJid& real) const;
+    // The occupant a real full JID is in the room as, or null.
+    Occupant* occupant_of(const xmpp::Jid& session);
+    Occupant* occupant(std::string_view nick);
+    xmpp::Jid occupant_jid(std::string_view nick) const;
+    // Semi-anonymous (the default, §4.2): real JIDs only to moderators.
+    bool sees_real_jids(const Occupant& viewer) const { return viewer.role == Role::moderator; }
+
+    // The presence the room sends `to` (a session of `viewer`) for `subject`: its presence
+    // children plus <x xmlns='muc#user'><item .../> and the status codes. `unavailable`: the
+    // occupant left (role none).
+    xml::Element presence(const Occupant& subject, const Occupant& viewer, std::vector<int> codes,
+                          bool unavailable = false, std::string_view new_nick = {}) const;
+};
+
+}  // namespace starling::muc
