@@ -144,9 +144,10 @@ async def connect(server, user):
 async def enter(client, room, nick):
     """Enters room/nick (§7.2.1); returns the self-presence (status 110)."""
     occupant = f"{room}/{nick}"
+    mark = len(client.received)  # an earlier visit's self-presence is not this one
     ident = send_presence(client, occupant)
     got = await client.wait_for(lambda s: error_for(ident)(s) or presence_from(occupant, code=110)(s),
-                                f"self-presence from {occupant}")
+                                f"self-presence from {occupant}", start=mark)
     assert got.xml.get("type") != "error", f"entering {occupant}: {got}"
     return got
 
@@ -432,5 +433,125 @@ def test_slixmpp_xep_0045_plugin_creates_joins_and_chats(srv):
         for c in (alice, bob):
             msg = await c.message(lambda m: m["type"] == "groupchat" and m["body"] == "hello from slixmpp")
             assert msg["mucnick"] == "bob" and msg["from"].bare == room.bare, str(msg)
+
+    run(body())
+
+
+# --- §10.1.3, §10.2: the configuration form and what it does --------------------------------
+
+def form_xml(**fields):
+    """A submitted muc#roomconfig form with these fields (var suffix → value)."""
+    body = "".join(f"<field var='muc#roomconfig_{k}'><value>{v}</value></field>" for k, v in fields.items())
+    return (f"<query xmlns='{NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'>"
+            f"<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>{body}</x></query>")
+
+
+async def configure(client, room, **fields):
+    reply = await client.query("set", room, form_xml(**fields))
+    assert reply["type"] == "result", str(reply)
+
+
+def test_the_owner_gets_the_configuration_form_and_others_are_forbidden_10_2(srv):
+    async def body():
+        room, (alice, bob) = await room_of(srv, "alice", "bob")
+        form = await alice.query("get", room, f"<query xmlns='{NS_MUC_OWNER}'/>")
+        assert form["type"] == "result", str(form)
+        x = form.xml.find(f"{{{NS_MUC_OWNER}}}query/{{jabber:x:data}}x")
+        assert x is not None and x.get("type") == "form", str(form)
+        fields = {f.get("var"): f for f in x.findall("{jabber:x:data}field")}
+        assert fields["FORM_TYPE"].findtext("{jabber:x:data}value") == "http://jabber.org/protocol/muc#roomconfig"
+        for var in ("roomname", "persistentroom", "publicroom", "passwordprotectedroom", "roomsecret", "whois",
+                    "maxusers", "changesubject"):
+            assert f"muc#roomconfig_{var}" in fields, f"{var} missing: {form}"
+        assert_error(await bob.query("get", room, f"<query xmlns='{NS_MUC_OWNER}'/>"), "auth", "forbidden")
+        assert_error(await bob.query("set", room, form_xml(roomname="mine")), "auth", "forbidden")
+        assert_error(await alice.query("set", room, form_xml(whois="everybody")), "modify", "not-acceptable")
+        # A password-protected room without a password is no configuration either.
+        assert_error(await alice.query("set", room, form_xml(passwordprotectedroom="1")), "modify", "not-acceptable")
+
+    run(body())
+
+
+def test_a_password_protected_room_wants_the_password_7_2_5(srv):
+    async def body():
+        room = new_room()
+        alice, bob = await connect(srv, "alice"), await connect(srv, "bob")
+        await enter(alice, room, "alice")
+        await configure(alice, room, passwordprotectedroom="1", roomsecret="cauldron")
+        for password in (None, "wrong"):
+            ident = uid()
+            x = f"<x xmlns='{NS_MUC}'>" + (f"<password>{password}</password>" if password else "") + "</x>"
+            send(bob, f"<presence to='{room}/bob' id='{ident}'>{x}</presence>")
+            assert_error(await bob.wait_for(error_for(ident), "refusal"), "auth", "not-authorized")
+        send(bob, f"<presence to='{room}/bob'><x xmlns='{NS_MUC}'><password>cauldron</password></x></presence>")
+        await bob.wait_for(presence_from(f"{room}/bob", code=110), "bob inside")
+        info = await bob.query("get", room, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert "muc_passwordprotected" in str(info), str(info)
+
+    run(body())
+
+
+def test_a_full_room_turns_newcomers_away_7_2_9(srv):
+    async def body():
+        room = new_room()
+        alice, bob, carol = await connect(srv, "alice"), await connect(srv, "bob"), await connect(srv, "carol")
+        await enter(alice, room, "alice")
+        await configure(alice, room, maxusers="2")
+        await enter(bob, room, "bob")
+        ident = send_presence(carol, f"{room}/carol")
+        assert_error(await carol.wait_for(error_for(ident), "refusal"), "cancel", "service-unavailable")
+
+    run(body())
+
+
+def test_a_non_anonymous_room_shows_real_jids_to_all_with_status_100_and_172_10_2_1(srv):
+    async def body():
+        room, (alice, bob) = await room_of(srv, "alice", "bob")
+        mark = len(bob.received)
+        await configure(alice, room, whois="anyone")
+        notice = await bob.wait_for(lambda s: isinstance(s, Message) and s.xml.get("from") == room
+                                    and 172 in status_codes(s), "status 172", start=mark)
+        assert notice.xml.find(f"{{{NS_CLIENT}}}body") is None
+        carol = await connect(srv, "carol")
+        own = await enter(carol, room, "carol")
+        assert 100 in status_codes(own), f"§7.2.3: non-anonymous room: {own}"
+        bobs = await carol.wait_for(presence_from(f"{room}/bob"), "bob's presence")
+        assert item(bobs).get("jid", "").startswith("bob@localhost/"), f"carol sees bob's JID: {bobs}"
+
+    run(body())
+
+
+def test_publicroom_and_persistentroom_6_3_10_1(srv):
+    async def body():
+        alice = await connect(srv, "alice")
+        hidden, kept = new_room(), new_room()
+        for room in (hidden, kept):
+            await enter(alice, room, "alice")
+        await configure(alice, hidden, publicroom="0")
+        await configure(alice, kept, persistentroom="1", roomname="The Kept Room")
+        items = await alice.query("get", SERVICE, f"<query xmlns='{NS_DISCO_ITEMS}'/>")
+        listed = {i.get("jid"): i.get("name") for i in items.xml.iter(f"{{{NS_DISCO_ITEMS}}}item")}
+        assert hidden not in listed and listed.get(kept) == "The Kept Room", str(items)
+        # The persistent room outlives its last occupant, configured as it was.
+        send_presence(alice, f"{kept}/alice", type_="unavailable", muc=False)
+        await alice.wait_for(presence_from(f"{kept}/alice", type_="unavailable", code=110), "left")
+        own = await enter(alice, kept, "alice")
+        assert 201 not in status_codes(own), f"the room was kept: {own}"
+        info = await alice.query("get", kept, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert "The Kept Room" in str(info) and "muc_persistent" in str(info), str(info)
+
+    run(body())
+
+
+def test_cancelling_the_initial_configuration_destroys_the_room_10_1_3(srv):
+    async def body():
+        room = new_room()
+        alice = await connect(srv, "alice")
+        await enter(alice, room, "alice")
+        reply = await alice.query("set", room, f"<query xmlns='{NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='cancel'/></query>")
+        assert reply["type"] == "result", str(reply)
+        await alice.wait_for(presence_from(f"{room}/alice", type_="unavailable"), "unavailable from the room")
+        own = await enter(alice, room, "alice")
+        assert 201 in status_codes(own), f"created again: {own}"
 
     run(body())

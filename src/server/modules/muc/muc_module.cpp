@@ -52,7 +52,8 @@ MucModule::MucModule(ModuleContext& ctx, const Options& options)
 std::vector<std::pair<std::string, std::string>> MucModule::public_rooms() const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& [jid, room] : rooms_)
-        if (!room.locked) out.emplace_back(jid.str(), std::string(jid.local()));
+        if (!room.locked && room.config.public_room)
+            out.emplace_back(jid.str(), room.config.name.empty() ? std::string(jid.local()) : room.config.name);
     return out;
 }
 
@@ -93,8 +94,8 @@ void MucModule::to_room(Stanza stanza) {
 
 void MucModule::destroy_if_empty(const xmpp::BareJid& room) {
     auto it = rooms_.find(room);
-    if (it == rooms_.end() || !it->second.occupants.empty()) return;
-    // Temporary rooms (all of them, until persistence comes) end with their last occupant.
+    if (it == rooms_.end() || !it->second.occupants.empty() || it->second.config.persistent) return;
+    // A temporary room ends with its last occupant.
     log::info("muc: room {} destroyed (empty)", room.str());
     rooms_.erase(it);
 }

@@ -6,9 +6,11 @@
 //   muc_module.cpp     the service, its disco, who may create rooms, dispatch to rooms
 //   occupancy.cpp      entering, leaving, nick changes, presence updates (§7.2, §7.3, §7.6)
 //   room_messages.cpp  groupchat, subject, private messages (§7.4, §7.5, §8.1)
-//   room_owner.cpp     the owner's iqs on the room: instant room (§10.1.2); room disco (§6.4)
-// Not built yet (issue 11): the configuration form and reserved rooms, persistence, history,
-// affiliation and role administration, invitations, passwords, members-only, moderation.
+//   room_owner.cpp     the owner's iqs on the room: instant room and configuration (§10.1,
+//                      §10.2); room disco (§6.4)
+//   room_config.cpp    the configuration and its form (muc#roomconfig)
+// Not built yet (issue 11): persistence across restarts, history, affiliation and role
+// administration, invitations, members-only, moderation, destroying a room.
 #include <map>
 #include <string>
 
@@ -60,6 +62,8 @@ private:
     void owner_set(server::IqRequest& request);
     void owner_get(server::IqRequest& request);
     Room* room_for(server::IqRequest& request);
+    void announce_change(Room& room, const RoomConfig& before);
+    void destroy(Room& room);
 
     server::ModuleContext& ctx_;
     Options options_;

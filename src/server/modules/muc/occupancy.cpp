@@ -65,7 +65,16 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
     }
     Affiliation affiliation = room.affiliation_of(from.bare());
     if (affiliation == Affiliation::outcast)
-        return refuse(stanza, StanzaErrorCondition::forbidden, "you are banned from this room");  // §7.2.8
+        return refuse(stanza, StanzaErrorCondition::forbidden, "you are banned from this room");  // §7.2.7
+    if (room.config.password_protected) {
+        // §7.2.5: the password in the join's <x xmlns='muc'/>; missing or wrong alike.
+        const xml::Element* x = stanza.element().find_child("x", muc_ns);
+        if (!x || x->child_text("password", muc_ns) != room.config.secret)
+            return refuse(stanza, StanzaErrorCondition::not_authorized, "a password is required");
+    }
+    bool privileged = affiliation == Affiliation::owner || affiliation == Affiliation::admin;
+    if (!same && !privileged && room.config.max_users > 0 && room.occupants.size() >= room.config.max_users)
+        return refuse(stanza, StanzaErrorCondition::service_unavailable, "the room is full");  // §7.2.9
 
     bool joined_occupant = same != nullptr;  // a second session of an occupant (same nick)
     Occupant* me = same;
@@ -89,6 +98,7 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
             if (&other != me) send_to(other, my_jid, room.presence(*me, other, {}));
     std::vector<int> codes{110};
     if (created) codes.push_back(201);  // §10.1.1: a new room, locked
+    if (room.config.non_anonymous) codes.push_back(100);  // §7.2.3: everyone sees real JIDs
     xml::Element self = room.presence(*me, *me, codes);
     if (!stanza.id().empty()) self.set_attribute("id", stanza.id());  // §7.2.3: may reflect the id
     ctx_.send(Stanza{StanzaKind::presence, std::move(self), my_jid, from});

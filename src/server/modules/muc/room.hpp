@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "server/modules/muc/room_config.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 
@@ -40,6 +41,7 @@ struct Room {
     explicit Room(xmpp::BareJid jid) : jid{std::move(jid)} {}
     xmpp::BareJid jid;
     bool locked = true;          // until the owner configures it or accepts the instant room
+    RoomConfig config;
     std::string subject;         // §8.1; "" when none was set
     std::string subject_by;      // the nick that set it
     std::map<std::string, Occupant> occupants;  // by nick
@@ -50,8 +52,10 @@ struct Room {
     Occupant* occupant_of(const xmpp::Jid& session);
     Occupant* occupant(std::string_view nick);
     xmpp::Jid occupant_jid(std::string_view nick) const;
-    // Semi-anonymous (the default, §4.2): real JIDs only to moderators.
-    bool sees_real_jids(const Occupant& viewer) const { return viewer.role == Role::moderator; }
+    // Semi-anonymous (the default, §4.2): real JIDs only to moderators; non-anonymous: to all.
+    bool sees_real_jids(const Occupant& viewer) const {
+        return config.non_anonymous || viewer.role == Role::moderator;
+    }
 
     // The presence the room sends `to` (a session of `viewer`) for `subject`: its presence
     // children plus <x xmlns='muc#user'><item .../> and the status codes. `unavailable`: the

@@ -40,8 +40,9 @@ void MucModule::groupchat(Room& room, Occupant& sender, const Stanza& stanza) {
 }
 
 void MucModule::change_subject(Room& room, Occupant& sender, const Stanza& stanza) {
-    // §8.1: moderators only, while muc#roomconfig_changesubject is off (the default).
-    if (sender.role != Role::moderator)
+    // §8.1: moderators only, unless muc#roomconfig_changesubject lets participants too.
+    bool allowed = sender.role == Role::moderator || (room.config.change_subject && sender.role == Role::participant);
+    if (!allowed)
         return refuse(stanza, StanzaErrorCondition::forbidden, "only moderators may change the subject");
     room.subject = stanza.element().child_text("subject", ns::client);
     room.subject_by = sender.nick;

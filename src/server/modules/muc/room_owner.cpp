@@ -1,5 +1,7 @@
 // Iqs to a room: its disco (§6.4), and the owner's muc#owner requests, of which this slice
-// knows the instant room (§10.1.2). On the room's owner shard, exactly once (IqRequest).
+// knows the instant room (§10.1.2) and the configuration form (§10.1.3, §10.2). On the room's
+// owner shard, exactly once (IqRequest).
+#include "base/log.hpp"
 #include "server/modules/muc/muc_module.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -7,10 +9,6 @@ namespace starling::muc {
 
 using namespace server;
 using xmpp::StanzaErrorCondition;
-
-namespace {
-constexpr std::string_view data_ns = "jabber:x:data";
-}
 
 void MucModule::register_room_iqs() {
     service_.iq.on_get(ns::disco_info, "query", To::entity, [this](IqRequest& r) { room_disco_info(r); });
@@ -43,32 +41,61 @@ void MucModule::room_disco_info(IqRequest& request) {
     Room* room = room_for(request);
     if (!room) return;
     if (!request.payload().attribute("node").empty()) return request.error(StanzaErrorCondition::item_not_found);
-    // §6.4: what the room is, as its (default) configuration makes it.
+    // §6.4: what the room is, as its configuration makes it, and the muc#roominfo form.
+    const RoomConfig& c = room->config;
     xml::Element query{"query", std::string(ns::disco_info)};
     auto& identity = query.add_child("identity", std::string(ns::disco_info));
     identity.set_attribute("category", "conference").set_attribute("type", "text");
-    identity.set_attribute("name", room->jid.local());
-    for (std::string_view feature : {muc_ns, std::string_view{"muc_temporary"}, std::string_view{"muc_public"},
-                                     std::string_view{"muc_open"}, std::string_view{"muc_unmoderated"},
-                                     std::string_view{"muc_semianonymous"}, std::string_view{"muc_unsecured"}})
+    identity.set_attribute("name", c.name.empty() ? room->jid.local() : std::string_view{c.name});
+    for (std::string_view feature :
+         {muc_ns, std::string_view{c.persistent ? "muc_persistent" : "muc_temporary"},
+          std::string_view{c.public_room ? "muc_public" : "muc_hidden"}, std::string_view{"muc_open"},
+          std::string_view{"muc_unmoderated"}, std::string_view{c.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous"},
+          std::string_view{c.password_protected ? "muc_passwordprotected" : "muc_unsecured"}})
         query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", feature);
+    auto& info = query.add_child("x", std::string(data_ns));
+    info.set_attribute("type", "result");
+    auto field = [&info](std::string_view var, std::string_view value) {
+        auto& f = info.add_child("field", std::string(data_ns));
+        f.set_attribute("var", var);
+        f.add_child("value", std::string(data_ns)).add_text(value);
+    };
+    field("FORM_TYPE", "http://jabber.org/protocol/muc#roominfo");
+    field("muc#roominfo_description", c.description);
+    field("muc#roominfo_occupants", std::to_string(room->occupants.size()));
+    field("muc#roomconfig_changesubject", c.change_subject ? "1" : "0");
     request.reply(std::move(query));
 }
 
 void MucModule::owner_set(IqRequest& request) {
     Room* room = room_for(request);
     if (!room) return;
-    // §10.1.2: only the owner configures.
+    // §10.1.2, §10.2: only an owner configures.
     if (room->affiliation_of(request.from().bare()) != Affiliation::owner)
         return request.error(StanzaErrorCondition::forbidden, "only an owner may configure the room");
     const xml::Element* form = request.payload().find_child("x", data_ns);
-    if (form && form->attribute("type") == "submit" && form->child_element_count() == 0) {
-        // The instant room: the default configuration, accepted as it is.
-        room->locked = false;
+    if (!form) {
+        return request.error(StanzaErrorCondition::feature_not_implemented,
+                             "only the configuration form is built so far (no <destroy/> yet)");
+    }
+    if (form->attribute("type") == "cancel") {
+        // §10.1.3: cancelling the initial configuration destroys the room; later, nothing changes.
+        if (room->locked) {
+            request.reply();
+            return destroy(*room);
+        }
         return request.reply();
     }
-    request.error(StanzaErrorCondition::feature_not_implemented,
-                  "room configuration is not built yet: accept the instant room (an empty submitted form)");
+    if (form->attribute("type") != "submit") return request.error(StanzaErrorCondition::bad_request, "a form of type submit");
+    // §10.1.2: an empty form accepts the default configuration (an instant room).
+    auto next = apply_form(room->config, *form);
+    if (!next) return request.error(StanzaErrorCondition::not_acceptable, next.error());
+    bool was_locked = room->locked;
+    RoomConfig before = room->config;
+    room->config = std::move(next).value();
+    room->locked = false;
+    request.reply();
+    if (!was_locked && before != room->config) announce_change(*room, before);
 }
 
 void MucModule::owner_get(IqRequest& request) {
@@ -76,8 +103,32 @@ void MucModule::owner_get(IqRequest& request) {
     if (!room) return;
     if (room->affiliation_of(request.from().bare()) != Affiliation::owner)  // §10.2
         return request.error(StanzaErrorCondition::forbidden, "only an owner may configure the room");
-    request.error(StanzaErrorCondition::feature_not_implemented,
-                  "the configuration form is not built yet: accept the instant room (an empty submitted form)");
+    xml::Element query{"query", std::string(owner_ns)};
+    query.add_child(config_form(room->config, room->jid.str()));
+    request.reply(std::move(query));
+}
+
+void MucModule::announce_change(Room& room, const RoomConfig& before) {
+    // §10.2.1: 172/173 when anonymity changed, 104 for anything else.
+    std::vector<int> codes;
+    if (before.non_anonymous != room.config.non_anonymous) codes.push_back(room.config.non_anonymous ? 172 : 173);
+    RoomConfig rest = before;
+    rest.non_anonymous = room.config.non_anonymous;
+    if (rest != room.config) codes.push_back(104);
+    xml::Element message{"message", std::string(ns::client)};
+    message.set_attribute("type", "groupchat");
+    auto& x = message.add_child("x", std::string(user_ns));
+    for (int code : codes) x.add_child("status", std::string(user_ns)).set_attribute("code", std::to_string(code));
+    for (const auto& [nick, occupant] : room.occupants) send_to(occupant, room.jid.jid(), message);
+}
+
+void MucModule::destroy(Room& room) {
+    // Everyone leaves (role none); then the room is gone.
+    for (const auto& [nick, occupant] : room.occupants)
+        send_to(occupant, room.occupant_jid(nick), room.presence(occupant, occupant, {110}, true));
+    xmpp::BareJid jid = room.jid;  // not a reference into the node being erased
+    log::info("muc: room {} destroyed by its owner", jid.str());
+    rooms_.erase(jid);
 }
 
 }  // namespace starling::muc

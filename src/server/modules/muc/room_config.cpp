@@ -1,0 +1,115 @@
+#include "server/modules/muc/room_config.hpp"
+
+#include <charconv>
+
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
+
+namespace starling::muc {
+
+namespace {
+
+void add_field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
+               std::string_view value) {
+    auto& field = form.add_child("field", std::string(data_ns));
+    field.set_attribute("var", var).set_attribute("type", type);
+    if (!label.empty()) field.set_attribute("label", label);
+    field.add_child("value", std::string(data_ns)).add_text(value);
+}
+
+void add_option(xml::Element& field, std::string_view label, std::string_view value) {
+    auto& option = field.add_child("option", std::string(data_ns));
+    option.set_attribute("label", label);
+    option.add_child("value", std::string(data_ns)).add_text(value);
+}
+
+// XEP-0004 §3.3: a boolean is "0", "1", "false" or "true".
+std::optional<bool> boolean(std::string_view v) {
+    if (v == "1" || v == "true") return true;
+    if (v == "0" || v == "false") return false;
+    return std::nullopt;
+}
+
+}  // namespace
+
+xml::Element config_form(const RoomConfig& config, std::string_view room) {
+    xml::Element form{"x", std::string(data_ns)};
+    form.set_attribute("type", "form");
+    form.add_child("title", std::string(data_ns)).add_text("Configuration of " + std::string(room));
+    add_field(form, "FORM_TYPE", "hidden", "", roomconfig_form);
+    add_field(form, "muc#roomconfig_roomname", "text-single", "Name", config.name);
+    add_field(form, "muc#roomconfig_roomdesc", "text-single", "Description", config.description);
+    add_field(form, "muc#roomconfig_persistentroom", "boolean", "Keep the room when it is empty",
+              config.persistent ? "1" : "0");
+    add_field(form, "muc#roomconfig_publicroom", "boolean", "List the room publicly", config.public_room ? "1" : "0");
+    add_field(form, "muc#roomconfig_passwordprotectedroom", "boolean", "Require a password to enter",
+              config.password_protected ? "1" : "0");
+    add_field(form, "muc#roomconfig_roomsecret", "text-private", "Password", config.secret);
+    add_field(form, "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
+              config.non_anonymous ? "anyone" : "moderators");
+    auto& whois = *form.children().back().element;
+    add_option(whois, "Moderators only", "moderators");
+    add_option(whois, "Anyone", "anyone");
+    add_field(form, "muc#roomconfig_maxusers", "text-single", "Most occupants at once (0: no limit)",
+              std::to_string(config.max_users));
+    add_field(form, "muc#roomconfig_changesubject", "boolean", "Let participants change the subject",
+              config.change_subject ? "1" : "0");
+    return form;
+}
+
+Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml::Element& submitted) {
+    RoomConfig next = current;
+    for (const auto& node : submitted.children()) {
+        if (node.is_text() || !node.element->is("field", data_ns)) continue;
+        const xml::Element& field = *node.element;
+        std::string var{field.attribute("var")};
+        std::string value = field.child_text("value", data_ns);
+        auto flag = [&](bool& out) -> bool {
+            auto b = boolean(value);
+            if (b) out = *b;
+            return b.has_value();
+        };
+        bool ok = true;
+        if (var == "FORM_TYPE") ok = value.empty() || value == roomconfig_form;
+        else if (var == "muc#roomconfig_roomname") next.name = value;
+        else if (var == "muc#roomconfig_roomdesc") next.description = value;
+        else if (var == "muc#roomconfig_persistentroom") ok = flag(next.persistent);
+        else if (var == "muc#roomconfig_publicroom") ok = flag(next.public_room);
+        else if (var == "muc#roomconfig_passwordprotectedroom") ok = flag(next.password_protected);
+        else if (var == "muc#roomconfig_roomsecret") next.secret = value;
+        else if (var == "muc#roomconfig_changesubject") ok = flag(next.change_subject);
+        else if (var == "muc#roomconfig_whois") {
+            ok = value == "anyone" || value == "moderators";
+            next.non_anonymous = value == "anyone";
+        } else if (var == "muc#roomconfig_maxusers") {
+            std::uint32_t n = 0;
+            if (value == "none" || value.empty()) {
+                next.max_users = 0;
+            } else {
+                auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+                ok = ec == std::errc{} && end == value.data() + value.size();
+                next.max_users = n;
+            }
+        }
+        if (!ok) return Failure{"the value of " + var + " is not valid"};
+    }
+    if (next.password_protected && next.secret.empty())
+        return Failure{std::string("a password-protected room needs a password (muc#roomconfig_roomsecret)")};
+    return next;
+}
+
+std::string serialize(const RoomConfig& config) {
+    xml::Element form = config_form(config, "");
+    form.set_attribute("type", "submit");
+    return xml::to_string(form);
+}
+
+std::optional<RoomConfig> deserialize(std::string_view text) {
+    auto form = xml::parse_element(text);
+    if (!form || !form->is("x", data_ns)) return std::nullopt;
+    auto config = apply_form(RoomConfig{}, *form);
+    if (!config) return std::nullopt;
+    return std::move(config).value();
+}
+
+}  // namespace starling::muc
