@@ -555,3 +555,49 @@ def test_cancelling_the_initial_configuration_destroys_the_room_10_1_3(srv):
         assert 201 in status_codes(own), f"created again: {own}"
 
     run(body())
+
+
+# --- persistence --------------------------------------------------------------------------
+
+def test_a_persistent_room_survives_a_restart_with_its_configuration_and_owner(make_server):
+    server = make_server(extra=MUC)
+    for name in ("alice", "bob"):
+        server.add_user(name)
+    server.start()
+    room = new_room()
+
+    async def before():
+        alice = await connect(server, "alice")
+        await enter(alice, room, "alice")
+        await configure(alice, room, persistentroom="1", roomname="Coven", passwordprotectedroom="1",
+                        roomsecret="cauldron")
+        send_message(alice, room, "groupchat", subject="Double, double")
+        await alice.wait_for(is_subject(room), "the subject")
+
+    run(before())
+    server.stop()
+    server.start()
+
+    async def after():
+        alice, bob = await connect(server, "alice"), await connect(server, "bob")
+        # The password still holds, and the room is not created anew.
+        ident = send_presence(bob, f"{room}/bob")
+        assert_error(await bob.wait_for(error_for(ident), "refusal"), "auth", "not-authorized")
+        mark = len(bob.received)
+        send(bob, f"<presence to='{room}/bob'><x xmlns='{NS_MUC}'><password>cauldron</password></x></presence>")
+        own = await bob.wait_for(presence_from(f"{room}/bob", code=110), "bob inside", start=mark)
+        assert 201 not in status_codes(own), str(own)
+        subject = await bob.wait_for(is_subject(room), "the kept subject", start=mark)
+        assert subject_text(subject) == "Double, double", str(subject)
+        # alice is still the owner: she gets the configuration form, with the kept name.
+        mark = len(alice.received)
+        send(alice, f"<presence to='{room}/alice'><x xmlns='{NS_MUC}'><password>cauldron</password></x></presence>")
+        mine = await alice.wait_for(presence_from(f"{room}/alice", code=110), "alice inside", start=mark)
+        assert item(mine).get("affiliation") == "owner", str(mine)
+        form = await alice.query("get", room, f"<query xmlns='{NS_MUC_OWNER}'/>")
+        assert "Coven" in str(form), str(form)
+        info = await bob.query("get", room, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert "muc_persistent" in str(info) and "muc_passwordprotected" in str(info), str(info)
+
+    run(after())
+    assert "persistent room(s) of conference.localhost loaded" in server.log()

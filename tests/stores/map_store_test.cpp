@@ -33,6 +33,18 @@ TEST(MapContract, entries_list_one_owners_keys_of_one_store_in_key_order) {
     EXPECT_TRUE(map.entries({"private", "h", "carol"}).empty());
 }
 
+TEST(MapContract, owners_lists_who_has_entries_in_one_store_under_one_host_once_each) {
+    Database db{":memory:"};
+    MapStore map{db};
+    map.set({"muc_rooms", "conference.a", "lobby"}, "", "x");
+    map.set({"muc_rooms", "conference.a", "attic"}, "k1", "x");
+    map.set({"muc_rooms", "conference.a", "attic"}, "k2", "x");
+    map.set({"muc_rooms", "conference.b", "cellar"}, "", "x");  // another service
+    map.set({"vcard", "conference.a", "hall"}, "", "x");        // another store
+    EXPECT_EQ(map.owners("muc_rooms", "conference.a"), (std::vector<std::string>{"attic", "lobby"}));
+    EXPECT_TRUE(map.owners("muc_rooms", "conference.c").empty());
+}
+
 TEST(MapContract, remove_clear_and_remove_owner_touch_only_what_they_name) {
     Database db{":memory:"};
     MapStore map{db};

@@ -40,7 +40,8 @@ Task<accounts::Credentials> ModuleContext::derive_credentials(std::string passwo
 }
 
 void ModuleContext::spawn(Task<void> task) const {
-    boost::asio::co_spawn(net::Shard::current()->context(), std::move(task), [module = module_](std::exception_ptr e) {
+    // This module's shard, also from the constructor (the task starts once the shard runs).
+    boost::asio::co_spawn(core_.executor_of(core_.shard), std::move(task), [module = module_](std::exception_ptr e) {
         if (!e) return;
         try {
             std::rethrow_exception(e);

@@ -145,7 +145,9 @@ public:
     // resume at once with remote-server-timeout instead of at their timeout.
     void cancel_queries(const xmpp::Jid& from) const { core_.cancel_queries(from); }
     // Runs a task of the module's on this shard; a failure is logged with the module's name.
-    // (Tasks are not yet cancelled when the module goes: they must hold what they use.)
+    // From the constructor too: the task starts once the shard runs (loading what a module
+    // keeps, before its first stanza). (Tasks are not yet cancelled when the module goes:
+    // they must hold what they use.)
     void spawn(Task<void> task) const;
     // At start-up (the module's constructor): serves `label`.<host domain>, e.g. "conference",
     // named `name` in the host's disco#items. The Service lives as long as the module; fill in

@@ -38,6 +38,14 @@ Task<void> KeyValue::remove(Owner owner) const {
     co_await storage_.run(std::move(write));
 }
 
+Task<std::vector<std::string>> KeyValue::owners(std::string host) const {
+    auto read = [store = store_, host = std::move(host)](storage::Database& db) {
+        return storage::MapStore{db}.owners(store, host);
+    };
+    std::vector<std::string> out = co_await storage_.run(std::move(read));
+    co_return out;
+}
+
 Task<std::optional<std::string>> Map::get(Owner owner, std::string key) const {
     auto read = [store = store_, owner = std::move(owner), key = std::move(key)](storage::Database& db) {
         return storage::MapStore{db}.get(key_of(store, owner), key);

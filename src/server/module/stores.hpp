@@ -34,6 +34,8 @@ public:
     Task<std::optional<std::string>> get(Owner owner) const;
     Task<void> set(Owner owner, std::string value) const;
     Task<void> remove(Owner owner) const;
+    // Every owner under `host` with a value here, by name (a service's rooms at start-up).
+    Task<std::vector<std::string>> owners(std::string host) const;
 
 private:
     storage::StorageThread& storage_;

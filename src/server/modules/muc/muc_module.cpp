@@ -5,6 +5,7 @@
 #include "base/log.hpp"
 #include "server/config/options.hpp"
 #include "server/module/service_disco.hpp"
+#include "server/modules/muc/room_store.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::muc {
@@ -14,7 +15,10 @@ using xmpp::StanzaErrorCondition;
 using xmpp::StanzaKind;
 
 MucModule::MucModule(ModuleContext& ctx, const Options& options)
-    : ctx_{ctx}, options_{options}, service_{ctx.add_service(options.subdomain, "Chatrooms")} {
+    : ctx_{ctx},
+      options_{options},
+      service_{ctx.add_service(options.subdomain, "Chatrooms")},
+      stored_rooms_{ctx.key_value(room_store_name)} {
     // §6.1: the service's identity and feature. Its disco#items (§6.3) list the rooms anyone
     // may find, gathered from every shard.
     service_.disco.add_identity({"conference", "text", "Chatrooms"});
@@ -43,6 +47,7 @@ MucModule::MucModule(ModuleContext& ctx, const Options& options)
     });
     register_room_iqs();
     service_.on_entity_stanza = [this](Stanza s) { to_room(std::move(s)); };
+    ctx.spawn(load_rooms());  // before the first stanza: they wait in waiting_ meanwhile
     // Message and presence to the service's own domain: nothing to do (§6 knows none).
     service_.on_domain_stanza = [this](Stanza s) {
         if (s.kind() == StanzaKind::message) refuse(s, StanzaErrorCondition::service_unavailable);
@@ -74,7 +79,46 @@ void MucModule::send_to(const Occupant& to, const xmpp::Jid& from, const xml::El
     for (const auto& session : to.sessions) ctx_.send(Stanza{kind, element, from, session});
 }
 
+Task<void> MucModule::load_rooms() {
+    // (Named tasks and arguments before each co_await: g++ 12, see net/call_on.hpp.)
+    Task<std::vector<std::string>> listing = stored_rooms_.owners(service_.domain.str());
+    std::vector<std::string> names = co_await std::move(listing);
+    std::size_t loaded = 0;
+    for (const auto& name : names) {
+        auto jid = xmpp::BareJid::parse(name + "@" + service_.domain.str());
+        if (!jid || ctx_.owner_of(*jid) != ctx_.shard()) continue;  // another shard's room
+        server::stores::Owner owner{service_.domain.str(), name};
+        Task<std::optional<std::string>> reading = stored_rooms_.get(std::move(owner));
+        std::optional<std::string> text = co_await std::move(reading);
+        auto room = text ? from_document(*jid, *text) : std::nullopt;
+        if (!room) {
+            log::warn("muc: the stored room {} is unreadable; it is left in the store as it is", jid->str());
+            continue;
+        }
+        rooms_.emplace(*jid, std::move(*room));
+        ++loaded;
+    }
+    if (loaded) log::info("muc: {} persistent room(s) of {} loaded on shard {}", loaded, service_.domain.str(), ctx_.shard());
+    loading_ = false;
+    auto waiting = std::move(waiting_);
+    waiting_ = {};
+    for (auto& stanza : waiting) to_room(std::move(stanza));
+}
+
+void MucModule::persist(const Room& room) {
+    if (!room.config.persistent) return forget_stored(room.jid);
+    ctx_.spawn(stored_rooms_.set({service_.domain.str(), std::string(room.jid.local())}, to_document(room)));
+}
+
+void MucModule::forget_stored(const xmpp::BareJid& room) {
+    ctx_.spawn(stored_rooms_.remove({service_.domain.str(), std::string(room.local())}));
+}
+
 void MucModule::to_room(Stanza stanza) {
+    if (loading_) {
+        waiting_.push_back(std::move(stanza));
+        return;
+    }
     if (stanza.is_error() && stanza.kind() != StanzaKind::presence) return;  // nothing answers an error
     if (!stanza.from()) return;
     switch (stanza.kind()) {

@@ -9,10 +9,12 @@
 //   room_owner.cpp     the owner's iqs on the room: instant room and configuration (§10.1,
 //                      §10.2); room disco (§6.4)
 //   room_config.cpp    the configuration and its form (muc#roomconfig)
-// Not built yet (issue 11): persistence across restarts, history, affiliation and role
+//   room_store.cpp     what a persistent room keeps across restarts
+// Not built yet (issue 11): history, affiliation and role
 // administration, invitations, members-only, moderation, destroying a room.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "server/module/module.hpp"
 #include "server/modules/muc/room.hpp"
@@ -65,10 +67,19 @@ private:
     void announce_change(Room& room, const RoomConfig& before);
     void destroy(Room& room);
 
+    // Persistence: the room as it is now, or its removal once it is no longer persistent.
+    void persist(const Room& room);
+    void forget_stored(const xmpp::BareJid& room);
+    Task<void> load_rooms();
+
     server::ModuleContext& ctx_;
     Options options_;
     server::Service& service_;
+    server::stores::KeyValue stored_rooms_;
     std::map<xmpp::BareJid, Room> rooms_;  // the rooms this shard owns
+    // Until this shard's persistent rooms are loaded, stanzas to rooms wait here, in order.
+    bool loading_ = true;
+    std::vector<Stanza> waiting_;
 };
 
 }  // namespace starling::muc

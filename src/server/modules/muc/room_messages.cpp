@@ -46,6 +46,7 @@ void MucModule::change_subject(Room& room, Occupant& sender, const Stanza& stanz
         return refuse(stanza, StanzaErrorCondition::forbidden, "only moderators may change the subject");
     room.subject = stanza.element().child_text("subject", ns::client);
     room.subject_by = sender.nick;
+    if (room.config.persistent) persist(room);
     xml::Element message = stanza.element();
     message.remove_attribute("from");
     message.remove_attribute("to");

@@ -94,6 +94,7 @@ void MucModule::owner_set(IqRequest& request) {
     RoomConfig before = room->config;
     room->config = std::move(next).value();
     room->locked = false;
+    if (room->config.persistent || before.persistent) persist(*room);
     request.reply();
     if (!was_locked && before != room->config) announce_change(*room, before);
 }

@@ -46,6 +46,14 @@ void MapStore::clear(StoreOwner owner) {
     q.run();
 }
 
+std::vector<std::string> MapStore::owners(std::string_view store, std::string_view host) {
+    auto q = db_.prepare("SELECT DISTINCT owner FROM map_entries WHERE host = ? AND store = ? ORDER BY owner");
+    q.bind(1, host).bind(2, store);
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+}
+
 void MapStore::remove_owner(std::string_view host, std::string_view owner) {
     auto q = db_.prepare("DELETE FROM map_entries WHERE host = ? AND owner = ?");
     q.bind(1, host).bind(2, owner);

@@ -29,6 +29,9 @@ public:
     void clear(StoreOwner owner);
     // Everything an owner has in any store (an account or room deleted).
     void remove_owner(std::string_view host, std::string_view owner);
+    // The owners under `host` with entries in `store`, by name: what a service keeps (its
+    // persistent rooms, its nodes) found again at start-up.
+    std::vector<std::string> owners(std::string_view store, std::string_view host);
 
 private:
     Database& db_;

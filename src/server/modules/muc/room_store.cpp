@@ -1,0 +1,58 @@
+#include "server/modules/muc/room_store.hpp"
+
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
+
+namespace starling::muc {
+
+namespace {
+
+constexpr std::string_view document_ns = "urn:starling:muc:room";
+
+std::optional<Affiliation> affiliation_named(std::string_view name) {
+    for (Affiliation a : {Affiliation::owner, Affiliation::admin, Affiliation::member, Affiliation::outcast})
+        if (to_string(a) == name) return a;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_document(const Room& room) {
+    xml::Element doc{"room", std::string(document_ns)};
+    xml::Element form = config_form(room.config, room.jid.str());
+    form.set_attribute("type", "submit");
+    doc.add_child(std::move(form));
+    for (const auto& [jid, affiliation] : room.affiliations) {
+        auto& a = doc.add_child("affiliation", std::string(document_ns));
+        a.set_attribute("jid", jid.str()).set_attribute("value", to_string(affiliation));
+    }
+    auto& subject = doc.add_child("subject", std::string(document_ns));
+    subject.set_attribute("by", room.subject_by);
+    subject.add_text(room.subject);
+    return xml::to_string(doc);
+}
+
+std::optional<Room> from_document(const xmpp::BareJid& jid, std::string_view text) {
+    auto doc = xml::parse_element(text);
+    if (!doc || !doc->is("room", document_ns)) return std::nullopt;
+    const xml::Element* form = doc->find_child("x", data_ns);
+    if (!form) return std::nullopt;
+    auto config = apply_form(RoomConfig{}, *form);
+    if (!config) return std::nullopt;
+    Room room{jid};
+    room.locked = false;
+    room.config = std::move(config).value();
+    for (const auto& node : doc->children()) {
+        if (node.is_text() || !node.element->is("affiliation", document_ns)) continue;
+        auto who = xmpp::BareJid::parse(node.element->attribute("jid"));
+        auto affiliation = affiliation_named(node.element->attribute("value"));
+        if (who && affiliation) room.affiliations[*who] = *affiliation;
+    }
+    if (const xml::Element* subject = doc->find_child("subject", document_ns)) {
+        room.subject = subject->text();
+        room.subject_by = std::string(subject->attribute("by"));
+    }
+    return room;
+}
+
+}  // namespace starling::muc
