@@ -571,8 +571,10 @@ def test_a_persistent_room_survives_a_restart_with_its_configuration_and_owner(m
         await enter(alice, room, "alice")
         await configure(alice, room, persistentroom="1", roomname="Coven", passwordprotectedroom="1",
                         roomsecret="cauldron")
+        mark = len(alice.received)  # the (empty) subject of entry came before
         send_message(alice, room, "groupchat", subject="Double, double")
-        await alice.wait_for(is_subject(room), "the subject")
+        await alice.wait_for(lambda s: is_subject(room)(s) and subject_text(s) == "Double, double", "the subject",
+                             start=mark)
 
     run(before())
     server.stop()
@@ -601,3 +603,82 @@ def test_a_persistent_room_survives_a_restart_with_its_configuration_and_owner(m
 
     run(after())
     assert "persistent room(s) of conference.localhost loaded" in server.log()
+
+
+# --- §7.2.14: history ------------------------------------------------------------------------
+
+def delayed(room):
+    """A groupchat message from the room with a XEP-0203 delay stamped by the room."""
+    def match(s):
+        if not isinstance(s, Message) or s.xml.get("type") != "groupchat":
+            return False
+        delay = s.xml.find("{urn:xmpp:delay}delay")
+        return delay is not None and delay.get("from") == room and bool(delay.get("stamp"))
+    return match
+
+
+def history_of(client, room, start):
+    return [s for s in client.received[start:] if delayed(room)(s)]
+
+
+def test_a_newcomer_gets_the_history_with_delays_before_the_subject_as_much_as_asked_7_2_14(srv):
+    async def body():
+        room, (alice,) = await room_of(srv, "alice")
+        for i in range(1, 6):
+            send_message(alice, room, "groupchat", body=f"line {i}")
+        await alice.wait_for(groupchat(f"{room}/alice", "line 5"), "the last line")
+        bob = await connect(srv, "bob")
+        # All of it, in order, after bob's self-presence and before the subject.
+        mark = len(bob.received)
+        await enter(bob, room, "bob")
+        subject = await bob.wait_for(is_subject(room), "the subject", start=mark)
+        got = history_of(bob, room, mark)
+        assert [m["body"] for m in got] == [f"line {i}" for i in range(1, 6)], [str(m) for m in got]
+        assert all(m.xml.get("from") == f"{room}/alice" for m in got)
+        assert bob.received.index(got[-1]) < bob.received.index(subject), "history comes before the subject"
+        # maxstanzas: the newest two only; maxchars='0': none (§7.2.14).
+        carol = await connect(srv, "carol")
+        for attrs, expected in (("maxstanzas='2'", ["line 4", "line 5"]), ("maxchars='0'", [])):
+            mark = len(carol.received)
+            send(carol, f"<presence to='{room}/carol'><x xmlns='{NS_MUC}'><history {attrs}/></x></presence>")
+            await carol.wait_for(is_subject(room), "the subject", start=mark)
+            assert [m["body"] for m in history_of(carol, room, mark)] == expected, attrs
+            send_presence(carol, f"{room}/carol", type_="unavailable", muc=False)
+            await carol.wait_for(presence_from(f"{room}/carol", type_="unavailable", code=110), "left", start=mark)
+        # since: a date after every line: nothing.
+        mark = len(carol.received)
+        send(carol, f"<presence to='{room}/carol'><x xmlns='{NS_MUC}'><history since='2999-01-01T00:00:00Z'/></x></presence>")
+        await carol.wait_for(is_subject(room), "the subject", start=mark)
+        assert history_of(carol, room, mark) == []
+
+    run(body())
+
+
+def test_a_persistent_rooms_history_survives_a_restart(make_server):
+    server = make_server(extra=MUC)
+    for name in ("alice", "bob"):
+        server.add_user(name)
+    server.start()
+    room = new_room()
+
+    async def before():
+        alice = await connect(server, "alice")
+        await enter(alice, room, "alice")
+        await configure(alice, room, persistentroom="1", historylength="2")
+        for i in range(1, 4):
+            send_message(alice, room, "groupchat", body=f"kept {i}")
+        await alice.wait_for(groupchat(f"{room}/alice", "kept 3"), "the last line")
+        await alice.sync()
+
+    run(before())
+    server.stop()
+    server.start()
+
+    async def after():
+        bob = await connect(server, "bob")
+        mark = len(bob.received)
+        await enter(bob, room, "bob")
+        await bob.wait_for(is_subject(room), "the subject", start=mark)
+        assert [m["body"] for m in history_of(bob, room, mark)] == ["kept 2", "kept 3"]
+
+    run(after())

@@ -18,7 +18,8 @@ MucModule::MucModule(ModuleContext& ctx, const Options& options)
     : ctx_{ctx},
       options_{options},
       service_{ctx.add_service(options.subdomain, "Chatrooms")},
-      stored_rooms_{ctx.key_value(room_store_name)} {
+      stored_rooms_{ctx.key_value(room_store_name)},
+      archive_{ctx.archive("muc")} {
     // §6.1: the service's identity and feature. Its disco#items (§6.3) list the rooms anyone
     // may find, gathered from every shard.
     service_.disco.add_identity({"conference", "text", "Chatrooms"});
@@ -95,7 +96,12 @@ Task<void> MucModule::load_rooms() {
             log::warn("muc: the stored room {} is unreadable; it is left in the store as it is", jid->str());
             continue;
         }
+        bool keeps_history = room->config.history_length > 0;
         rooms_.emplace(*jid, std::move(*room));
+        if (keeps_history) {
+            Task<void> history = load_history(*jid);
+            co_await std::move(history);
+        }
         ++loaded;
     }
     if (loaded) log::info("muc: {} persistent room(s) of {} loaded on shard {}", loaded, service_.domain.str(), ctx_.shard());
@@ -112,6 +118,7 @@ void MucModule::persist(const Room& room) {
 
 void MucModule::forget_stored(const xmpp::BareJid& room) {
     ctx_.spawn(stored_rooms_.remove({service_.domain.str(), std::string(room.local())}));
+    ctx_.spawn(archive_.clear({service_.domain.str(), std::string(room.local())}));
 }
 
 void MucModule::to_room(Stanza stanza) {
@@ -151,7 +158,9 @@ const config::ModuleOptionsOf<Options> options{
              "Who may create rooms: \"anyone\", \"local\" (accounts of this domain) or \"admins\"",
              std::function([](const std::string& s) -> std::string {
                  return s == "anyone" || s == "local" || s == "admins" ? "" : "must be anyone, local or admins";
-             }))};
+             }))
+        .add("kept_per_room", &Options::kept_per_room,
+             "Messages a persistent room keeps in its archive (the history sent on entry comes from them)")};
 
 extern const ModuleInfo info{
     .name = "muc",

@@ -10,7 +10,8 @@
 //                      §10.2); room disco (§6.4)
 //   room_config.cpp    the configuration and its form (muc#roomconfig)
 //   room_store.cpp     what a persistent room keeps across restarts
-// Not built yet (issue 11): history, affiliation and role
+//   history.cpp        messages kept for newcomers (§7.2.14) and in a persistent room's archive
+// Not built yet (issue 11): affiliation and role
 // administration, invitations, members-only, moderation, destroying a room.
 #include <map>
 #include <string>
@@ -25,6 +26,7 @@ namespace starling::muc {
 struct Options {
     std::string subdomain = "conference";
     std::string room_creation = "local";  // anyone, local (accounts of this server), admins
+    std::uint32_t kept_per_room = 1000;     // messages a persistent room keeps in its archive
 };
 
 class MucModule final : public server::Module {
@@ -58,6 +60,11 @@ private:
     void change_subject(Room& room, Occupant& sender, const Stanza& stanza);
     void private_message(Room& room, Occupant& sender, const Stanza& stanza);
 
+    // history.cpp
+    void remember(Room& room, const Occupant& sender, const xml::Element& message);
+    void send_history(const Room& room, const Stanza& join);
+    Task<void> load_history(xmpp::BareJid room);
+
     // room_owner.cpp
     void register_room_iqs();
     void room_disco_info(server::IqRequest& request);
@@ -76,6 +83,7 @@ private:
     Options options_;
     server::Service& service_;
     server::stores::KeyValue stored_rooms_;
+    server::stores::Archive archive_;  // store "muc", owner (service domain, room): its messages
     std::map<xmpp::BareJid, Room> rooms_;  // the rooms this shard owns
     // Until this shard's persistent rooms are loaded, stanzas to rooms wait here, in order.
     bool loading_ = true;

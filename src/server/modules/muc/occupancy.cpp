@@ -103,6 +103,7 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
     if (!stanza.id().empty()) self.set_attribute("id", stanza.id());  // §7.2.3: may reflect the id
     ctx_.send(Stanza{StanzaKind::presence, std::move(self), my_jid, from});
 
+    send_history(room, stanza);
     // §7.2.15: the subject last, also when there is none (an empty <subject/>).
     xml::Element subject{"message", std::string(ns::client)};
     subject.set_attribute("type", "groupchat");

@@ -2,6 +2,8 @@
 // Room: one chat room's state (XEP-0045), kept on the shard that owns the room's bare JID:
 // its occupants by nick, the affiliations of real bare JIDs, the subject and whether the room
 // is still locked (§10.1.1). No locks: only that shard's module instance touches it.
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +39,13 @@ struct Occupant {
     std::vector<xml::ElementPtr> presence;
 };
 
+// A groupchat message as the room broadcast it, kept for newcomers (§7.2.14).
+struct HistoryEntry {
+    std::int64_t when;     // microseconds since the epoch
+    std::string nick;      // the sender's nick then
+    xml::Element message;  // without 'from' and 'to'
+};
+
 struct Room {
     explicit Room(xmpp::BareJid jid) : jid{std::move(jid)} {}
     xmpp::BareJid jid;
@@ -46,6 +55,7 @@ struct Room {
     std::string subject_by;      // the nick that set it
     std::map<std::string, Occupant> occupants;  // by nick
     std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
+    std::deque<HistoryEntry> history;  // oldest first, at most config.history_length
 
     Affiliation affiliation_of(const xmpp::BareJid& real) const;
     // The occupant a real full JID is in the room as, or null.

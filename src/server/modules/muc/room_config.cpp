@@ -54,6 +54,8 @@ xml::Element config_form(const RoomConfig& config, std::string_view room) {
               std::to_string(config.max_users));
     add_field(form, "muc#roomconfig_changesubject", "boolean", "Let participants change the subject",
               config.change_subject ? "1" : "0");
+    add_field(form, "muc#roomconfig_historylength", "text-single", "Messages of history sent on entry (at most 1000)",
+              std::to_string(config.history_length));
     return form;
 }
 
@@ -81,6 +83,9 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
         else if (var == "muc#roomconfig_whois") {
             ok = value == "anyone" || value == "moderators";
             next.non_anonymous = value == "anyone";
+        } else if (var == "muc#roomconfig_historylength") {
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), next.history_length);
+            ok = ec == std::errc{} && end == value.data() + value.size() && next.history_length <= 1000;
         } else if (var == "muc#roomconfig_maxusers") {
             std::uint32_t n = 0;
             if (value == "none" || value.empty()) {

@@ -26,6 +26,7 @@ struct RoomConfig {
     bool non_anonymous = false;       // muc#roomconfig_whois: "anyone" (else "moderators")
     std::uint32_t max_users = 0;      // muc#roomconfig_maxusers; 0: no limit
     bool change_subject = false;      // muc#roomconfig_changesubject: participants may too
+    std::uint32_t history_length = 20;  // muc#roomconfig_historylength: messages sent on entry
 
     bool operator==(const RoomConfig&) const = default;
 };

@@ -37,6 +37,7 @@ void MucModule::groupchat(Room& room, Occupant& sender, const Stanza& stanza) {
     message.remove_attribute("to");
     xmpp::Jid from = room.occupant_jid(sender.nick);
     for (const auto& [nick, occupant] : room.occupants) send_to(occupant, from, message);
+    if (message.find_child("body", ns::client)) remember(room, sender, message);
 }
 
 void MucModule::change_subject(Room& room, Occupant& sender, const Stanza& stanza) {

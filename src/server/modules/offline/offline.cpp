@@ -10,9 +10,6 @@
 #include <chrono>
 #include <set>
 #include <unordered_map>
-#include <ctime>
-
-#include <fmt/chrono.h>
 
 #include "base/log.hpp"
 #include "server/config/options.hpp"
@@ -23,6 +20,7 @@
 #include "server/storage/storage_thread.hpp"
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
+#include "xmpp/datetime.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::offline {
@@ -41,14 +39,6 @@ struct Options {
 enum class Outcome { stored, full, no_account };
 
 constexpr std::string_view store_name = "offline";
-
-// XEP-0082 date-time in UTC, from microseconds since the epoch.
-std::string timestamp(std::int64_t micros) {
-    std::time_t t = static_cast<std::time_t>(micros / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", tm);
-}
 
 }  // namespace
 
@@ -164,7 +154,7 @@ private:
             // XEP-0203: when and by whom it was held.
             xml::Element& delay = s.element().add_child("delay", std::string(delay_ns));
             delay.set_attribute("from", ctx_.domain().str());
-            delay.set_attribute("stamp", timestamp(m.when));
+            delay.set_attribute("stamp", xmpp::datetime(m.when));
             delay.add_text("Offline storage");
             s.set_to(to);
             ctx_.send(std::move(s));
