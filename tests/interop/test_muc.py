@@ -682,3 +682,44 @@ def test_a_persistent_rooms_history_survives_a_restart(make_server):
         assert [m["body"] for m in history_of(bob, room, mark)] == ["kept 2", "kept 3"]
 
     run(after())
+
+
+# --- §17.4 iqs to occupants, XEP-0410 self-ping -----------------------------------------------
+
+def iq_with_id(ident):
+    return lambda s: s.xml.tag == f"{{{NS_CLIENT}}}iq" and s.xml.get("id") == ident
+
+
+def test_an_iq_to_an_occupant_is_forwarded_without_real_jids_and_answered_17_4(srv):
+    async def body():
+        room, (alice, bob) = await room_of(srv, "alice", "bob")
+        mark = len(alice.received)
+        ident = uid()
+        send(bob, f"<iq type='get' id='{ident}' to='{room}/alice'><query xmlns='jabber:iq:version'/></iq>")
+        # alice's client sees the request from bob's occupant JID, never his real JID.
+        request = await alice.wait_for(lambda s: s.xml.tag == f"{{{NS_CLIENT}}}iq" and s.xml.get("type") == "get"
+                                       and s.xml.find("{jabber:iq:version}query") is not None,
+                                       "the forwarded request", start=mark)
+        assert request.xml.get("from") == f"{room}/bob", str(request)
+        # Whatever her client answers comes back to bob from her occupant JID, under his id.
+        answer = await bob.wait_for(iq_with_id(ident), "the answer")
+        assert answer.xml.get("from") == f"{room}/alice", str(answer)
+        assert answer.xml.get("type") in ("result", "error"), str(answer)
+        assert "alice@localhost" not in str(answer), str(answer)
+
+    run(body())
+
+
+def test_self_ping_xep_0410(srv):
+    async def body():
+        room, (alice,) = await room_of(srv, "alice")
+        carol = await connect(srv, "carol")
+        ping = "<ping xmlns='urn:xmpp:ping'/>"
+        joined = await alice.query("get", f"{room}/alice", ping)
+        assert joined["type"] == "result" and joined.xml.get("from") == f"{room}/alice", str(joined)
+        assert_error(await carol.query("get", f"{room}/carol", ping), "cancel", "not-acceptable")
+        assert_error(await alice.query("get", f"{room}/nobody", ping), "cancel", "item-not-found")
+        info = await alice.query("get", room, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert "http://jabber.org/protocol/muc#self-ping-optimization" in str(info), str(info)
+
+    run(body())

@@ -4,8 +4,9 @@
 // name@service[/resource]). The router sends it:
 //   - iq get/set to the service's bare domain: dispatched through its own IqTable (To::host
 //     there means the service itself), on the shard where they arrive;
-//   - iq get/set to an entity: through the same IqTable as To::entity, on the entity's owner
-//     shard, answered exactly once (IqRequest); a request no handler takes goes to
+//   - iq get/set to an entity's bare JID: through the same IqTable as To::entity, on the
+//     entity's owner shard, answered exactly once (IqRequest); a request no handler takes,
+//     and every request to name@service/resource (an occupant, to be forwarded), goes to
 //     `on_entity_stanza` like any other stanza;
 //   - message and presence to the bare domain: to `on_domain_stanza`, on that shard;
 //   - every stanza to an entity, bare or full JID: to `on_entity_stanza`, on the shard that

@@ -186,7 +186,10 @@ void Router::handle_for_service(Service& service, Stanza stanza) {
 void Router::deliver_to_entity(Stanza stanza) {
     Service* service = service_for(stanza.to()->domain());
     stanza.release_hold();  // the entity has it
-    if (service && stanza.is_iq_request() && dispatch_iq(service->iq, stanza, To::entity)) return;
+    // The entity's IqTable answers for the entity itself (its bare JID); a request to one of
+    // its resources (a room occupant) is the entity handler's to forward or refuse.
+    if (service && stanza.is_iq_request() && !stanza.to()->has_resource() && dispatch_iq(service->iq, stanza, To::entity))
+        return;
     if (service && service->on_entity_stanza) return service->on_entity_stanza(std::move(stanza));
     // RFC 6120 §10.5.3.2-like: no such entity. Presence is dropped (bounce() knows).
     bounce(stanza, StanzaErrorCondition::service_unavailable);

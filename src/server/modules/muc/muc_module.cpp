@@ -69,8 +69,8 @@ bool MucModule::may_create(const xmpp::Jid& who) const {
     return who.domain() == ctx_.domain().domain();  // "local": this server's accounts
 }
 
-void MucModule::refuse(const Stanza& stanza, StanzaErrorCondition condition, std::string text) {
-    xmpp::StanzaError error{condition, std::move(text)};
+void MucModule::refuse(const Stanza& stanza, StanzaErrorCondition condition, std::string text, std::string type) {
+    xmpp::StanzaError error{condition, std::move(text), std::move(type)};
     error.by = stanza.to() ? stanza.to()->bare().str() : service_.domain.str();
     ctx_.send(stanza.error_reply(error));
 }
@@ -136,10 +136,16 @@ void MucModule::to_room(Stanza stanza) {
                 return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
             return on_message(room->second, std::move(stanza));
         }
-        case StanzaKind::iq:
-            // Requests no handler of the room's took: to the room itself or to an occupant.
-            if (stanza.is_iq_request()) refuse(stanza, StanzaErrorCondition::service_unavailable);
-            return;
+        case StanzaKind::iq: {
+            if (!stanza.is_iq_request()) return;  // answers to our forwarded iqs went to query()
+            auto room = rooms_.find(stanza.to()->bare());
+            bool visible = room != rooms_.end() &&
+                           (!room->second.locked || room->second.affiliation_of(stanza.from()->bare()) == Affiliation::owner);
+            if (!visible) return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
+            // To an occupant; to the room itself, a request none of its handlers took.
+            if (stanza.to()->has_resource()) return occupant_iq(room->second, std::move(stanza));
+            return refuse(stanza, StanzaErrorCondition::service_unavailable);
+        }
     }
 }
 

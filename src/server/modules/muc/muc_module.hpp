@@ -11,6 +11,7 @@
 //   room_config.cpp    the configuration and its form (muc#roomconfig)
 //   room_store.cpp     what a persistent room keeps across restarts
 //   history.cpp        messages kept for newcomers (§7.2.14) and in a persistent room's archive
+//   occupant_iqs.cpp   iqs to an occupant, forwarded (§17.4); XEP-0410 self-ping
 // Not built yet (issue 11): affiliation and role
 // administration, invitations, members-only, moderation, destroying a room.
 #include <map>
@@ -43,7 +44,9 @@ private:
     bool may_create(const xmpp::Jid& who) const;
     void destroy_if_empty(const xmpp::BareJid& room);
     // Sends an error for `stanza` from the room (by='room@service').
-    void refuse(const Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {});
+    // `type`: when the spec names another than the condition's usual one.
+    void refuse(const Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {},
+                std::string type = {});
     // Sends `element` from `from` to every session of `to`.
     void send_to(const Occupant& to, const xmpp::Jid& from, const xml::Element& element);
 
@@ -64,6 +67,10 @@ private:
     void remember(Room& room, const Occupant& sender, const xml::Element& message);
     void send_history(const Room& room, const Stanza& join);
     Task<void> load_history(xmpp::BareJid room);
+
+    // occupant_iqs.cpp
+    void occupant_iq(Room& room, Stanza stanza);
+    Task<void> forward_iq(Stanza original, Stanza forwarded);
 
     // room_owner.cpp
     void register_room_iqs();

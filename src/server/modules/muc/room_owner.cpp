@@ -21,12 +21,8 @@ void MucModule::register_room_iqs() {
 }
 
 Room* MucModule::room_for(IqRequest& request) {
+    // (Iqs to an occupant JID never come here: the router gives them to on_entity_stanza.)
     const xmpp::Jid& to = *request.stanza().to();
-    // Iqs to an occupant (room@service/nick) are not answered by the room in this slice.
-    if (to.has_resource()) {
-        request.error(StanzaErrorCondition::service_unavailable);
-        return nullptr;
-    }
     auto it = rooms_.find(to.bare());
     // A locked room does not exist yet but for its owner (§10.1.1).
     if (it == rooms_.end() ||
@@ -51,7 +47,8 @@ void MucModule::room_disco_info(IqRequest& request) {
          {muc_ns, std::string_view{c.persistent ? "muc_persistent" : "muc_temporary"},
           std::string_view{c.public_room ? "muc_public" : "muc_hidden"}, std::string_view{"muc_open"},
           std::string_view{"muc_unmoderated"}, std::string_view{c.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous"},
-          std::string_view{c.password_protected ? "muc_passwordprotected" : "muc_unsecured"}})
+          std::string_view{c.password_protected ? "muc_passwordprotected" : "muc_unsecured"},
+          std::string_view{"http://jabber.org/protocol/muc#self-ping-optimization"}})
         query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", feature);
     auto& info = query.add_child("x", std::string(data_ns));
     info.set_attribute("type", "result");
