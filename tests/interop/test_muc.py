@@ -723,3 +723,36 @@ def test_self_ping_xep_0410(srv):
         assert "http://jabber.org/protocol/muc#self-ping-optimization" in str(info), str(info)
 
     run(body())
+
+
+# --- §7.8.2: mediated invitations -----------------------------------------------------------
+
+def test_a_mediated_invitation_reaches_the_invitee_with_the_password_and_a_decline_comes_back_7_8_2(srv):
+    async def body():
+        room, (alice,) = await room_of(srv, "alice")
+        await configure(alice, room, passwordprotectedroom="1", roomsecret="toil")
+        carol, bob = await connect(srv, "carol"), await connect(srv, "bob")
+        mark = len(carol.received)
+        send(alice, f"<message to='{room}'><x xmlns='{NS_MUC_USER}'><invite to='carol@localhost'>"
+                    f"<reason>come in</reason></invite></x></message>")
+        invitation = await carol.wait_for(lambda s: isinstance(s, Message) and s.xml.get("from") == room
+                                          and s.xml.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}invite") is not None,
+                                          "the invitation", start=mark)
+        invite = invitation.xml.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}invite")
+        assert invite.get("from") == "alice@localhost", str(invitation)
+        assert invite.findtext(f"{{{NS_MUC_USER}}}reason") == "come in", str(invitation)
+        assert invitation.xml.findtext(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}password") == "toil", str(invitation)
+        mark = len(alice.received)
+        send(carol, f"<message to='{room}'><x xmlns='{NS_MUC_USER}'><decline to='alice@localhost'>"
+                    f"<reason>busy</reason></decline></x></message>")
+        declined = await alice.wait_for(lambda s: isinstance(s, Message) and s.xml.get("from") == room
+                                        and s.xml.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}decline") is not None,
+                                        "the decline", start=mark)
+        decline = declined.xml.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}decline")
+        assert decline.get("from") == "carol@localhost" and decline.findtext(f"{{{NS_MUC_USER}}}reason") == "busy"
+        # Only an occupant invites.
+        ident = uid()
+        send(bob, f"<message to='{room}' id='{ident}'><x xmlns='{NS_MUC_USER}'><invite to='carol@localhost'/></x></message>")
+        assert_error(await bob.wait_for(error_for(ident), "refusal"), "modify", "not-acceptable")
+
+    run(body())

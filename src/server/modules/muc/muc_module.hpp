@@ -12,8 +12,9 @@
 //   room_store.cpp     what a persistent room keeps across restarts
 //   history.cpp        messages kept for newcomers (§7.2.14) and in a persistent room's archive
 //   occupant_iqs.cpp   iqs to an occupant, forwarded (§17.4); XEP-0410 self-ping
-// Not built yet (issue 11): affiliation and role
-// administration, invitations, members-only, moderation, destroying a room.
+//   invitations.cpp    mediated invitations and declines (§7.8.2)
+// Not built yet (issue 11): affiliation and role administration, members-only, moderation,
+// destroying a room.
 #include <map>
 #include <string>
 #include <vector>
@@ -67,6 +68,10 @@ private:
     void remember(Room& room, const Occupant& sender, const xml::Element& message);
     void send_history(const Room& room, const Stanza& join);
     Task<void> load_history(xmpp::BareJid room);
+
+    // invitations.cpp
+    void invite(Room& room, const Stanza& stanza, const xml::Element& x);
+    void decline(Room& room, const Stanza& stanza, const xml::Element& x);
 
     // occupant_iqs.cpp
     void occupant_iq(Room& room, Stanza stanza);

@@ -54,6 +54,8 @@ xml::Element config_form(const RoomConfig& config, std::string_view room) {
               std::to_string(config.max_users));
     add_field(form, "muc#roomconfig_changesubject", "boolean", "Let participants change the subject",
               config.change_subject ? "1" : "0");
+    add_field(form, "muc#roomconfig_allowinvites", "boolean", "Let participants invite others",
+              config.allow_invites ? "1" : "0");
     add_field(form, "muc#roomconfig_historylength", "text-single", "Messages of history sent on entry (at most 1000)",
               std::to_string(config.history_length));
     return form;
@@ -80,6 +82,7 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
         else if (var == "muc#roomconfig_passwordprotectedroom") ok = flag(next.password_protected);
         else if (var == "muc#roomconfig_roomsecret") next.secret = value;
         else if (var == "muc#roomconfig_changesubject") ok = flag(next.change_subject);
+        else if (var == "muc#roomconfig_allowinvites") ok = flag(next.allow_invites);
         else if (var == "muc#roomconfig_whois") {
             ok = value == "anyone" || value == "moderators";
             next.non_anonymous = value == "anyone";

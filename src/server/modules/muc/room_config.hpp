@@ -27,6 +27,7 @@ struct RoomConfig {
     std::uint32_t max_users = 0;      // muc#roomconfig_maxusers; 0: no limit
     bool change_subject = false;      // muc#roomconfig_changesubject: participants may too
     std::uint32_t history_length = 20;  // muc#roomconfig_historylength: messages sent on entry
+    bool allow_invites = true;          // muc#roomconfig_allowinvites: participants may invite
 
     bool operator==(const RoomConfig&) const = default;
 };

@@ -10,9 +10,14 @@ using xmpp::StanzaErrorCondition;
 void MucModule::on_message(Room& room, Stanza stanza) {
     Occupant* sender = room.occupant_of(*stanza.from());
     if (!stanza.to()->has_resource()) {
-        if (stanza.type() != "groupchat")
-            // Mediated invitations (§7.8.2) come here; they are not built yet.
-            return refuse(stanza, StanzaErrorCondition::feature_not_implemented, "only groupchat messages so far");
+        if (stanza.type() != "groupchat") {
+            // §7.8.2: an invitation or a decline (type normal), for the room to pass on.
+            const xml::Element* x = stanza.element().find_child("x", user_ns);
+            if (x && x->find_child("invite", user_ns)) return invite(room, stanza, *x);
+            if (x && x->find_child("decline", user_ns)) return decline(room, stanza, *x);
+            return refuse(stanza, StanzaErrorCondition::bad_request,
+                          "a message to the room is a groupchat message, an invitation or a decline");
+        }
         // §7.4: only occupants speak in the room.
         if (!sender) return refuse(stanza, StanzaErrorCondition::not_acceptable, "you are not in the room");
         const xml::Element& m = stanza.element();
