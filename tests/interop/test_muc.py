@@ -499,7 +499,7 @@ def test_a_full_room_turns_newcomers_away_7_2_9(srv):
         await configure(alice, room, maxusers="2")
         await enter(bob, room, "bob")
         ident = send_presence(carol, f"{room}/carol")
-        assert_error(await carol.wait_for(error_for(ident), "refusal"), "cancel", "service-unavailable")
+        assert_error(await carol.wait_for(error_for(ident), "refusal"), "wait", "service-unavailable")  # Example 30
 
     run(body())
 
@@ -754,5 +754,64 @@ def test_a_mediated_invitation_reaches_the_invitee_with_the_password_and_a_decli
         ident = uid()
         send(bob, f"<message to='{room}' id='{ident}'><x xmlns='{NS_MUC_USER}'><invite to='carol@localhost'/></x></message>")
         assert_error(await bob.wait_for(error_for(ident), "refusal"), "modify", "not-acceptable")
+
+    run(body())
+
+
+# --- found in review: what a client may not make the room say, and resynchronising ----------
+
+def test_a_clients_own_muc_user_x_is_never_repeated_17_3(srv):
+    async def body():
+        room, (alice, bob) = await room_of(srv, "alice", "bob")
+        mark = len(alice.received)
+        send(bob, f"<presence to='{room}/bob'><status>forged</status><x xmlns='{NS_MUC_USER}'>"
+                  f"<item affiliation='owner' role='moderator' jid='boss@localhost/x'/><status code='110'/></x></presence>")
+        got = await alice.wait_for(lambda s: presence_from(f"{room}/bob")(s) and s["status"] == "forged",
+                                   "bob's updated presence", start=mark)
+        xs = got.xml.findall(f"{{{NS_MUC_USER}}}x")
+        assert len(xs) == 1, f"only the room's <x/>: {got}"
+        assert (item(got).get("affiliation"), item(got).get("role")) == ("none", "participant"), str(got)
+        assert 110 not in status_codes(got) and "boss@localhost" not in str(got), str(got)
+        # Nor in a groupchat message.
+        send(bob, f"<message to='{room}' type='groupchat'><body>hi</body><x xmlns='{NS_MUC_USER}'><status code='104'/></x></message>")
+        message = await alice.wait_for(groupchat(f"{room}/bob", "hi"), "bob's message", start=mark)
+        assert message.xml.find(f"{{{NS_MUC_USER}}}x") is None, str(message)
+
+    run(body())
+
+
+def test_a_join_from_a_session_already_inside_gets_the_room_again_7_2_1(srv):
+    async def body():
+        room, (alice, bob) = await room_of(srv, "alice", "bob")
+        mark = len(bob.received)
+        send_presence(bob, f"{room}/bob")  # with <x xmlns='muc'/>: a client that lost track
+        await bob.wait_for(presence_from(f"{room}/alice"), "alice's presence again", start=mark)
+        own = await bob.wait_for(presence_from(f"{room}/bob", code=110), "its own presence", start=mark)
+        await bob.wait_for(is_subject(room), "the subject again", start=mark)
+        assert item(own).get("role") == "participant", str(own)
+
+    run(body())
+
+
+def test_a_self_ping_to_a_room_that_is_gone_is_not_acceptable_xep_0410(srv):
+    async def body():
+        carol = await connect(srv, "carol")
+        reply = await carol.query("get", f"{new_room()}/carol", "<ping xmlns='urn:xmpp:ping'/>")
+        assert_error(reply, "cancel", "not-acceptable")
+
+    run(body())
+
+
+def test_a_shorter_history_length_applies_at_once(srv):
+    async def body():
+        room, (alice,) = await room_of(srv, "alice")
+        send_message(alice, room, "groupchat", body="before")
+        await alice.wait_for(groupchat(f"{room}/alice", "before"), "the line")
+        await configure(alice, room, historylength="0")
+        bob = await connect(srv, "bob")
+        mark = len(bob.received)
+        await enter(bob, room, "bob")
+        await bob.wait_for(is_subject(room), "the subject", start=mark)
+        assert history_of(bob, room, mark) == []
 
     run(body())

@@ -141,7 +141,14 @@ void MucModule::to_room(Stanza stanza) {
             auto room = rooms_.find(stanza.to()->bare());
             bool visible = room != rooms_.end() &&
                            (!room->second.locked || room->second.affiliation_of(stanza.from()->bare()) == Affiliation::owner);
-            if (!visible) return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
+            if (!visible) {
+                // XEP-0410 §3.3: a self-ping to a room that is gone tells the client it is not
+                // joined (item-not-found would mean "joined, nick changed").
+                const xml::Element* payload = stanza.payload();
+                if (stanza.to()->has_resource() && payload && payload->is("ping", "urn:xmpp:ping"))
+                    return refuse(stanza, StanzaErrorCondition::not_acceptable, "you are not in the room", "cancel");
+                return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
+            }
             // To an occupant; to the room itself, a request none of its handlers took.
             if (stanza.to()->has_resource()) return occupant_iq(room->second, std::move(stanza));
             return refuse(stanza, StanzaErrorCondition::service_unavailable);
@@ -170,7 +177,7 @@ const config::ModuleOptionsOf<Options> options{
 
 extern const ModuleInfo info{
     .name = "muc",
-    .description = "Multi-User Chat at conference.<domain> (in progress: temporary rooms, no configuration form yet)",
+    .description = "Multi-User Chat at conference.<domain> (in progress: no affiliation or role administration yet)",
     .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject)"}},
     .enabled_by_default = false,
     .options = &options,

@@ -57,6 +57,9 @@ private:
     void leave(Room& room, Occupant& occupant, const xmpp::Jid& session);
     void change_nick(Room& room, Occupant& occupant, const Stanza& stanza);
     void update_presence(Room& room, Occupant& occupant, const Stanza& stanza);
+    void resync(Room& room, Occupant& occupant, const Stanza& stanza);
+    // To `join`'s sender: the other occupants, its own presence with `codes`, history, subject.
+    void send_room_state(const Room& room, const Occupant& me, const Stanza& join, std::vector<int> codes);
 
     // room_messages.cpp
     void on_message(Room& room, Stanza stanza);

@@ -11,11 +11,14 @@ using xmpp::StanzaKind;
 
 namespace {
 
-// What the room repeats of a presence: everything but the join request's <x xmlns='muc'/>.
+// What the room repeats of a presence: everything but the join request's <x xmlns='muc'/>
+// and any <x xmlns='muc#user'/> the client wrote itself (§17.3: roles, affiliations, real
+// JIDs and status codes are the room's to say; a client's own would be believed).
 std::vector<xml::ElementPtr> presence_children(const xmpp::Stanza& stanza) {
     std::vector<xml::ElementPtr> out;
     for (const auto& child : stanza.element().children())
-        if (!child.is_text() && !child.element->is("x", muc_ns)) out.push_back(child.element);
+        if (!child.is_text() && !child.element->is("x", muc_ns) && !child.element->is("x", user_ns))
+            out.push_back(child.element);
     return out;
 }
 
@@ -37,8 +40,11 @@ void MucModule::on_presence(Stanza stanza) {
     // §7.2.6: a nickname is the resource of the room JID; none is jid-malformed.
     if (!to.has_resource()) return refuse(stanza, StanzaErrorCondition::jid_malformed, "a room nickname is required");
     if (occupant) {
-        if (occupant->nick == to.resource()) return update_presence(*room, *occupant, stanza);
-        return change_nick(*room, *occupant, stanza);
+        if (occupant->nick != to.resource()) return change_nick(*room, *occupant, stanza);
+        // §7.2.1, §17.3: a join (<x xmlns='muc'/>) from a session already inside is a client
+        // that lost track: it gets the room again, as on entry; otherwise a presence update.
+        if (stanza.element().find_child("x", muc_ns)) return resync(*room, *occupant, stanza);
+        return update_presence(*room, *occupant, stanza);
     }
     bool created = false;
     if (!room) {
@@ -74,7 +80,7 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
     }
     bool privileged = affiliation == Affiliation::owner || affiliation == Affiliation::admin;
     if (!same && !privileged && room.config.max_users > 0 && room.occupants.size() >= room.config.max_users)
-        return refuse(stanza, StanzaErrorCondition::service_unavailable, "the room is full");  // §7.2.9
+        return refuse(stanza, StanzaErrorCondition::service_unavailable, "the room is full", "wait");  // §7.2.9
 
     bool joined_occupant = same != nullptr;  // a second session of an occupant (same nick)
     Occupant* me = same;
@@ -88,28 +94,40 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
     me->sessions.push_back(from);
     xmpp::Jid my_jid = room.occupant_jid(nick);
 
-    // §7.2.3: first every other occupant's presence, then the newcomer's own (110) last.
-    for (const auto& [other_nick, other] : room.occupants) {
-        if (&other == me) continue;
-        ctx_.send(Stanza{StanzaKind::presence, room.presence(other, *me, {}), room.occupant_jid(other_nick), from});
-    }
+    // §7.2.3: first every other occupant's presence, then the newcomer's own (110) last;
+    // the others hear of the newcomer (not of a second session of an occupant).
     if (!joined_occupant)
         for (const auto& [other_nick, other] : room.occupants)
             if (&other != me) send_to(other, my_jid, room.presence(*me, other, {}));
     std::vector<int> codes{110};
     if (created) codes.push_back(201);  // §10.1.1: a new room, locked
     if (room.config.non_anonymous) codes.push_back(100);  // §7.2.3: everyone sees real JIDs
-    xml::Element self = room.presence(*me, *me, codes);
-    if (!stanza.id().empty()) self.set_attribute("id", stanza.id());  // §7.2.3: may reflect the id
-    ctx_.send(Stanza{StanzaKind::presence, std::move(self), my_jid, from});
+    send_room_state(room, *me, stanza, std::move(codes));
+}
 
-    send_history(room, stanza);
+void MucModule::send_room_state(const Room& room, const Occupant& me, const Stanza& join, std::vector<int> codes) {
+    const xmpp::Jid& to = *join.from();
+    for (const auto& [other_nick, other] : room.occupants) {
+        if (&other == &me) continue;
+        ctx_.send(Stanza{StanzaKind::presence, room.presence(other, me, {}), room.occupant_jid(other_nick), to});
+    }
+    xml::Element self = room.presence(me, me, std::move(codes));
+    if (!join.id().empty()) self.set_attribute("id", join.id());  // §7.2.3: may reflect the id
+    ctx_.send(Stanza{StanzaKind::presence, std::move(self), room.occupant_jid(me.nick), to});
+    send_history(room, join);
     // §7.2.15: the subject last, also when there is none (an empty <subject/>).
     xml::Element subject{"message", std::string(ns::client)};
     subject.set_attribute("type", "groupchat");
     subject.add_child("subject", std::string(ns::client)).add_text(room.subject);
     auto subject_from = room.subject_by.empty() ? room.jid.jid() : room.occupant_jid(room.subject_by);
-    ctx_.send(Stanza{StanzaKind::message, std::move(subject), subject_from, from});
+    ctx_.send(Stanza{StanzaKind::message, std::move(subject), subject_from, to});
+}
+
+void MucModule::resync(Room& room, Occupant& occupant, const Stanza& stanza) {
+    occupant.presence = presence_children(stanza);
+    std::vector<int> codes{110};
+    if (room.config.non_anonymous) codes.push_back(100);
+    send_room_state(room, occupant, stanza, std::move(codes));
 }
 
 void MucModule::leave(Room& room, Occupant& occupant, const xmpp::Jid& session) {

@@ -40,6 +40,7 @@ void MucModule::groupchat(Room& room, Occupant& sender, const Stanza& stanza) {
     xml::Element message = stanza.element();
     message.remove_attribute("from");
     message.remove_attribute("to");
+    message.remove_children("x", user_ns);  // status codes are the room's to send (§17.3)
     xmpp::Jid from = room.occupant_jid(sender.nick);
     for (const auto& [nick, occupant] : room.occupants) send_to(occupant, from, message);
     if (message.find_child("body", ns::client)) remember(room, sender, message);

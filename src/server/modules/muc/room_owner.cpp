@@ -91,6 +91,8 @@ void MucModule::owner_set(IqRequest& request) {
     RoomConfig before = room->config;
     room->config = std::move(next).value();
     room->locked = false;
+    // A shorter history takes effect at once (an owner who set 0 wants the past unsent).
+    while (room->history.size() > room->config.history_length) room->history.pop_front();
     if (room->config.persistent || before.persistent) persist(*room);
     request.reply();
     if (!was_locked && before != room->config) announce_change(*room, before);
