@@ -5,6 +5,7 @@
 // its archive (store "muc", owner (service domain, room)), which its history is loaded from
 // at start-up and which MAM will page through.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -29,14 +30,11 @@ std::int64_t now_us() {
 }
 
 std::optional<std::size_t> count_attribute(const xml::Element& e, std::string_view name) {
-    if (!e.has_attribute(name)) return std::nullopt;
     std::string_view v = e.attribute(name);
     std::size_t n = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9' || n > 100'000'000) return std::nullopt;  // not a count: ignored
-        n = n * 10 + static_cast<std::size_t>(c - '0');
-    }
-    return v.empty() ? std::nullopt : std::optional{n};
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) return std::nullopt;  // not a count: ignored
+    return n;
 }
 
 }  // namespace
@@ -71,7 +69,7 @@ void MucModule::send_history(const Room& room, const Stanza& join) {
                 not_before = std::max(not_before.value_or(*since), *since);
         }
     // Newest first, until a limit is reached; then sent oldest first.
-    std::vector<std::pair<xmpp::Jid, xml::Element>> chosen;  // from the sender's occupant JID
+    std::vector<Stanza> chosen;
     std::size_t chars = 0;
     for (auto it = room.history.rbegin(); it != room.history.rend(); ++it) {
         if (not_before && it->when < *not_before) break;
@@ -80,14 +78,14 @@ void MucModule::send_history(const Room& room, const Stanza& join) {
         auto& delay = message.add_child("delay", std::string(delay_ns));
         delay.set_attribute("from", room.jid.str());  // §7.2.14: the room, not the sender
         delay.set_attribute("stamp", xmpp::datetime(it->when));
+        Stanza stanza{StanzaKind::message, std::move(message), room.occupant_jid(it->nick), *join.from()};
         if (maxchars) {
-            chars += xml::to_string(message).size();
+            chars += xml::to_string(stanza.element()).size();  // the whole stanza, 'from' and 'to' too
             if (chars > *maxchars) break;
         }
-        chosen.emplace_back(room.occupant_jid(it->nick), std::move(message));
+        chosen.push_back(std::move(stanza));
     }
-    for (auto it = chosen.rbegin(); it != chosen.rend(); ++it)
-        ctx_.send(Stanza{StanzaKind::message, std::move(it->second), it->first, *join.from()});
+    for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) ctx_.send(std::move(*it));
 }
 
 Task<void> MucModule::load_history(xmpp::BareJid jid) {
