@@ -27,8 +27,11 @@ xml::Element passed_on(const xmpp::Stanza& original, std::string_view what, cons
 void MucModule::invite(Room& room, const Stanza& stanza, const xml::Element& x) {
     Occupant* inviter = room.occupant_of(*stanza.from());
     if (!inviter) return refuse(stanza, StanzaErrorCondition::not_acceptable, "only occupants invite");
-    if (!room.config.allow_invites && inviter->role != Role::moderator)
-        return refuse(stanza, StanzaErrorCondition::forbidden, "only moderators invite in this room");
+    // §9.5: in a members-only room the member list is the admins' to extend, unless the
+    // owner lets occupants invite; elsewhere moderators may always invite.
+    bool may_invite = room.config.members_only ? room.config.allow_invites || is_admin_or_owner(inviter->affiliation)
+                                               : room.config.allow_invites || inviter->role == Role::moderator;
+    if (!may_invite) return refuse(stanza, StanzaErrorCondition::forbidden, "you may not invite to this room");
     std::vector<std::pair<xmpp::Jid, xml::Element>> invitations;
     for (const auto& node : x.children()) {
         if (node.is_text() || !node.element->is("invite", user_ns)) continue;
@@ -42,8 +45,17 @@ void MucModule::invite(Room& room, const Stanza& stanza, const xml::Element& x) 
             x_out.add_child("password", std::string(user_ns)).add_text(room.config.secret);
         invitations.emplace_back(*invitee, std::move(message));
     }
-    for (auto& [invitee, message] : invitations)
+    bool added = false;
+    for (auto& [invitee, message] : invitations) {
+        // §9.5: in a members-only room an invitation (from someone allowed to send it) makes
+        // the invitee a member, so that it can enter; in an open room it does not.
+        if (room.config.members_only && room.affiliation_of(invitee.bare()) == Affiliation::none) {
+            room.affiliations[invitee.bare()] = Affiliation::member;
+            added = true;
+        }
         ctx_.send(Stanza{StanzaKind::message, std::move(message), room.jid.jid(), invitee});
+    }
+    if (added && room.config.persistent) persist(room);
 }
 
 void MucModule::decline(Room& room, const Stanza& stanza, const xml::Element& x) {

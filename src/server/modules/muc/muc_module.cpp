@@ -47,6 +47,7 @@ MucModule::MucModule(ModuleContext& ctx, const Options& options)
         request.reply(std::move(query));
     });
     register_room_iqs();
+    register_admin_iqs();
     service_.on_entity_stanza = [this](Stanza s) { to_room(std::move(s)); };
     ctx.spawn(load_rooms());  // before the first stanza: they wait in waiting_ meanwhile
     // Message and presence to the service's own domain: nothing to do (§6 knows none).
@@ -177,8 +178,8 @@ const config::ModuleOptionsOf<Options> options{
 
 extern const ModuleInfo info{
     .name = "muc",
-    .description = "Multi-User Chat at conference.<domain> (in progress: no affiliation or role administration yet)",
-    .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject)"}},
+    .description = "Multi-User Chat at conference.<domain>",
+    .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject, history, invitations, roles and affiliations, members-only and moderated rooms)"}},
     .enabled_by_default = false,
     .options = &options,
     .create = create_module_with_options<MucModule, Options>,

@@ -13,8 +13,7 @@
 //   history.cpp        messages kept for newcomers (§7.2.14) and in a persistent room's archive
 //   occupant_iqs.cpp   iqs to an occupant, forwarded (§17.4); XEP-0410 self-ping
 //   invitations.cpp    mediated invitations and declines (§7.8.2)
-// Not built yet (issue 11): affiliation and role administration, members-only, moderation,
-// destroying a room.
+//   administration.cpp roles and affiliations changed and listed (muc#admin, §8-10)
 #include <map>
 #include <string>
 #include <vector>
@@ -55,6 +54,9 @@ private:
     void on_presence(Stanza stanza);
     void enter(Room& room, bool created, const Stanza& stanza);
     void leave(Room& room, Occupant& occupant, const xmpp::Jid& session);
+    // The room puts `occupant` out (all its sessions) with status `code`: kicked (307),
+    // banned (301), no longer a member (321), the room became members-only (322).
+    void remove(Room& room, Occupant& occupant, int code, const Why& why);
     void change_nick(Room& room, Occupant& occupant, const Stanza& stanza);
     void update_presence(Room& room, Occupant& occupant, const Stanza& stanza);
     void resync(Room& room, Occupant& occupant, const Stanza& stanza);
@@ -80,6 +82,15 @@ private:
     void occupant_iq(Room& room, Stanza stanza);
     Task<void> forward_iq(Stanza original, Stanza forwarded);
 
+    // administration.cpp
+    void register_admin_iqs();
+    void admin_set(server::IqRequest& request);
+    void admin_get(server::IqRequest& request);
+    void set_role(Room& room, Occupant& target, Role role, const Why& why);
+    void set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliation affiliation, const Why& why);
+    // The occupant's presence as it is now, to everyone in the room (110 on its own copies).
+    void broadcast_presence(Room& room, const Occupant& occupant, const Why* why = nullptr);
+
     // room_owner.cpp
     void register_room_iqs();
     void room_disco_info(server::IqRequest& request);
@@ -87,7 +98,9 @@ private:
     void owner_get(server::IqRequest& request);
     Room* room_for(server::IqRequest& request);
     void announce_change(Room& room, const RoomConfig& before);
-    void destroy(Room& room);
+    // §10.9: everyone out, with the reason and alternate venue of `request` (a <destroy/>)
+    // if any; the room and what it stored are gone.
+    void destroy(Room& room, const xml::Element* request = nullptr);
 
     // Persistence: the room as it is now, or its removal once it is no longer persistent.
     void persist(const Room& room);

@@ -72,23 +72,21 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
     Affiliation affiliation = room.affiliation_of(from.bare());
     if (affiliation == Affiliation::outcast)
         return refuse(stanza, StanzaErrorCondition::forbidden, "you are banned from this room");  // §7.2.7
+    if (room.config.members_only && rank(affiliation) < rank(Affiliation::member))  // §7.2.6
+        return refuse(stanza, StanzaErrorCondition::registration_required, "only members may enter this room");
     if (room.config.password_protected) {
         // §7.2.5: the password in the join's <x xmlns='muc'/>; missing or wrong alike.
         const xml::Element* x = stanza.element().find_child("x", muc_ns);
         if (!x || x->child_text("password", muc_ns) != room.config.secret)
             return refuse(stanza, StanzaErrorCondition::not_authorized, "a password is required");
     }
-    bool privileged = affiliation == Affiliation::owner || affiliation == Affiliation::admin;
-    if (!same && !privileged && room.config.max_users > 0 && room.occupants.size() >= room.config.max_users)
+    if (!same && !is_admin_or_owner(affiliation) && room.config.max_users > 0 && room.occupants.size() >= room.config.max_users)
         return refuse(stanza, StanzaErrorCondition::service_unavailable, "the room is full", "wait");  // §7.2.9
 
     bool joined_occupant = same != nullptr;  // a second session of an occupant (same nick)
     Occupant* me = same;
     if (!me) {
-        Occupant occupant{nick, from.bare(), {}, affiliation,
-                          affiliation == Affiliation::owner || affiliation == Affiliation::admin ? Role::moderator
-                                                                                                 : Role::participant,
-                          presence_children(stanza)};
+        Occupant occupant{nick, from.bare(), {}, affiliation, room.default_role(affiliation), presence_children(stanza)};
         me = &room.occupants.emplace(nick, std::move(occupant)).first->second;
     }
     me->sessions.push_back(from);
@@ -143,6 +141,20 @@ void MucModule::leave(Room& room, Occupant& occupant, const xmpp::Jid& session) 
     std::string nick = occupant.nick;  // not a reference into the node being erased
     room.occupants.erase(nick);
     destroy_if_empty(room_jid);
+}
+
+void MucModule::remove(Room& room, Occupant& occupant, int code, const Why& why) {
+    // Each of its sessions hears that it is out (110) and why; the others once.
+    xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
+    Occupant gone = occupant;
+    gone.role = Role::none;
+    gone.affiliation = room.affiliation_of(occupant.real);
+    send_to(occupant, occupant_jid, room.presence(gone, gone, {110, code}, true, {}, &why));
+    std::string nick = occupant.nick;  // not a reference into the node being erased
+    room.occupants.erase(nick);
+    for (const auto& [other_nick, other] : room.occupants)
+        send_to(other, occupant_jid, room.presence(gone, other, {code}, true, {}, &why));
+    log::info("muc: {} ({}) removed from {} (status {})", nick, gone.real.str(), room.jid.str(), code);
 }
 
 void MucModule::change_nick(Room& room, Occupant& occupant, const Stanza& stanza) {

@@ -18,6 +18,7 @@ namespace starling::muc {
 inline constexpr std::string_view muc_ns = "http://jabber.org/protocol/muc";
 inline constexpr std::string_view user_ns = "http://jabber.org/protocol/muc#user";
 inline constexpr std::string_view owner_ns = "http://jabber.org/protocol/muc#owner";
+inline constexpr std::string_view admin_ns = "http://jabber.org/protocol/muc#admin";
 
 // §5.2: long-lived, per real bare JID.
 enum class Affiliation { owner, admin, member, none, outcast };
@@ -25,6 +26,18 @@ enum class Affiliation { owner, admin, member, none, outcast };
 enum class Role { moderator, participant, visitor, none };
 std::string_view to_string(Affiliation affiliation);
 std::string_view to_string(Role role);
+std::optional<Affiliation> affiliation_named(std::string_view name);
+std::optional<Role> role_named(std::string_view name);
+// The hierarchy of §5.2.1: outcast < none < member < admin < owner.
+int rank(Affiliation affiliation);
+int rank(Role role);  // none < visitor < participant < moderator
+inline bool is_admin_or_owner(Affiliation a) { return a == Affiliation::admin || a == Affiliation::owner; }
+
+// Who did it and why, in the <item/> of a presence that reports a change (§8.2, §9.1).
+struct Why {
+    std::string actor;   // the nick of the occupant who did it; "" for none
+    std::string reason;  // "" for none
+};
 
 // One occupant: a nick in the room, held by one real bare JID from one or more sessions
 // (a user who enters from a second resource with the same nick shares the occupant).
@@ -57,7 +70,11 @@ struct Room {
     std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
     std::deque<HistoryEntry> history;  // oldest first, at most config.history_length
 
+    // An entry for the bare JID itself, else one for its domain (§9.2: a ban of a domain
+    // covers its users), else none.
     Affiliation affiliation_of(const xmpp::BareJid& real) const;
+    // §5.1.2: the role an occupant with `affiliation` has on entry.
+    Role default_role(Affiliation affiliation) const;
     // The occupant a real full JID is in the room as, or null.
     Occupant* occupant_of(const xmpp::Jid& session);
     Occupant* occupant(std::string_view nick);
@@ -69,9 +86,9 @@ struct Room {
 
     // The presence the room sends `to` (a session of `viewer`) for `subject`: its presence
     // children plus <x xmlns='muc#user'><item .../> and the status codes. `unavailable`: the
-    // occupant left (role none).
+    // occupant left (role none). `why`: the actor and reason of a change made by someone else.
     xml::Element presence(const Occupant& subject, const Occupant& viewer, std::vector<int> codes,
-                          bool unavailable = false, std::string_view new_nick = {}) const;
+                          bool unavailable = false, std::string_view new_nick = {}, const Why* why = nullptr) const;
 };
 
 }  // namespace starling::muc

@@ -45,6 +45,9 @@ xml::Element config_form(const RoomConfig& config, std::string_view room) {
     add_field(form, "muc#roomconfig_passwordprotectedroom", "boolean", "Require a password to enter",
               config.password_protected ? "1" : "0");
     add_field(form, "muc#roomconfig_roomsecret", "text-private", "Password", config.secret);
+    add_field(form, "muc#roomconfig_membersonly", "boolean", "Only members may enter", config.members_only ? "1" : "0");
+    add_field(form, "muc#roomconfig_moderatedroom", "boolean", "Only occupants with voice may speak",
+              config.moderated ? "1" : "0");
     add_field(form, "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
               config.non_anonymous ? "anyone" : "moderators");
     auto& whois = *form.children().back().element;
@@ -83,6 +86,8 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
         else if (var == "muc#roomconfig_roomsecret") next.secret = value;
         else if (var == "muc#roomconfig_changesubject") ok = flag(next.change_subject);
         else if (var == "muc#roomconfig_allowinvites") ok = flag(next.allow_invites);
+        else if (var == "muc#roomconfig_membersonly") ok = flag(next.members_only);
+        else if (var == "muc#roomconfig_moderatedroom") ok = flag(next.moderated);
         else if (var == "muc#roomconfig_whois") {
             ok = value == "anyone" || value == "moderators";
             next.non_anonymous = value == "anyone";

@@ -28,6 +28,8 @@ struct RoomConfig {
     bool change_subject = false;      // muc#roomconfig_changesubject: participants may too
     std::uint32_t history_length = 20;  // muc#roomconfig_historylength: messages sent on entry
     bool allow_invites = true;          // muc#roomconfig_allowinvites: participants may invite
+    bool members_only = false;  // muc#roomconfig_membersonly: only members, admins, owners enter
+    bool moderated = false;     // muc#roomconfig_moderatedroom: newcomers without affiliation are visitors
 
     bool operator==(const RoomConfig&) const = default;
 };

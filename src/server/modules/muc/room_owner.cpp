@@ -1,6 +1,6 @@
-// Iqs to a room: its disco (§6.4), and the owner's muc#owner requests, of which this slice
-// knows the instant room (§10.1.2) and the configuration form (§10.1.3, §10.2). On the room's
-// owner shard, exactly once (IqRequest).
+// Iqs to a room: its disco (§6.4), and the owner's muc#owner requests: the instant room
+// (§10.1.2), the configuration form (§10.1.3, §10.2) and destroying the room (§10.9). On the
+// room's owner shard, exactly once (IqRequest).
 #include "base/log.hpp"
 #include "server/modules/muc/muc_module.hpp"
 #include "xmpp/namespaces.hpp"
@@ -45,8 +45,8 @@ void MucModule::room_disco_info(IqRequest& request) {
     identity.set_attribute("name", c.name.empty() ? room->jid.local() : std::string_view{c.name});
     for (std::string_view feature :
          {muc_ns, std::string_view{c.persistent ? "muc_persistent" : "muc_temporary"},
-          std::string_view{c.public_room ? "muc_public" : "muc_hidden"}, std::string_view{"muc_open"},
-          std::string_view{"muc_unmoderated"}, std::string_view{c.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous"},
+          std::string_view{c.public_room ? "muc_public" : "muc_hidden"}, std::string_view{c.members_only ? "muc_membersonly" : "muc_open"},
+          std::string_view{c.moderated ? "muc_moderated" : "muc_unmoderated"}, std::string_view{c.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous"},
           std::string_view{c.password_protected ? "muc_passwordprotected" : "muc_unsecured"},
           std::string_view{"http://jabber.org/protocol/muc#self-ping-optimization"}})
         query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", feature);
@@ -70,11 +70,12 @@ void MucModule::owner_set(IqRequest& request) {
     // §10.1.2, §10.2: only an owner configures.
     if (room->affiliation_of(request.from().bare()) != Affiliation::owner)
         return request.error(StanzaErrorCondition::forbidden, "only an owner may configure the room");
-    const xml::Element* form = request.payload().find_child("x", data_ns);
-    if (!form) {
-        return request.error(StanzaErrorCondition::feature_not_implemented,
-                             "only the configuration form is built so far (no <destroy/> yet)");
+    if (const xml::Element* destroying = request.payload().find_child("destroy", owner_ns)) {
+        request.reply();
+        return destroy(*room, destroying);
     }
+    const xml::Element* form = request.payload().find_child("x", data_ns);
+    if (!form) return request.error(StanzaErrorCondition::bad_request, "a configuration form or <destroy/>");
     if (form->attribute("type") == "cancel") {
         // §10.1.3: cancelling the initial configuration destroys the room; later, nothing changes.
         if (room->locked) {
@@ -96,6 +97,13 @@ void MucModule::owner_set(IqRequest& request) {
     if (room->config.persistent || before.persistent) persist(*room);
     request.reply();
     if (!was_locked && before != room->config) announce_change(*room, before);
+    if (room->config.members_only && !before.members_only) {
+        // §10.2: the room turned members-only; whoever is not a member leaves (322).
+        std::vector<std::string> outsiders;
+        for (const auto& [nick, occupant] : room->occupants)
+            if (rank(occupant.affiliation) < rank(Affiliation::member)) outsiders.push_back(nick);
+        for (const auto& nick : outsiders) remove(*room, room->occupants.at(nick), 322, {});
+    }
 }
 
 void MucModule::owner_get(IqRequest& request) {
@@ -122,11 +130,26 @@ void MucModule::announce_change(Room& room, const RoomConfig& before) {
     for (const auto& [nick, occupant] : room.occupants) send_to(occupant, room.jid.jid(), message);
 }
 
-void MucModule::destroy(Room& room) {
-    // Everyone leaves (role none); then the room is gone.
-    for (const auto& [nick, occupant] : room.occupants)
-        send_to(occupant, room.occupant_jid(nick), room.presence(occupant, occupant, {110}, true));
+void MucModule::destroy(Room& room, const xml::Element* request) {
+    // §10.9: one presence to each occupant, not a broadcast of everyone's exit; it carries
+    // the owner's <destroy/> (alternate venue, password, reason) when there is one.
+    for (const auto& [nick, occupant] : room.occupants) {
+        Occupant gone = occupant;
+        gone.role = Role::none;
+        gone.affiliation = Affiliation::none;
+        xml::Element presence = room.presence(gone, gone, {110}, true);
+        if (request) {
+            xml::Element& x = *presence.children().back().element;  // the <x xmlns='muc#user'/> it ends with
+            xml::Element& out = x.add_child("destroy", std::string(user_ns));
+            if (auto venue = xmpp::BareJid::parse(request->attribute("jid"))) out.set_attribute("jid", venue->str());
+            for (std::string_view child : {"reason", "password"})
+                if (const xml::Element* e = request->find_child(child, owner_ns))
+                    out.add_child(std::string(child), std::string(user_ns)).add_text(e->text());
+        }
+        send_to(occupant, room.occupant_jid(nick), presence);
+    }
     xmpp::BareJid jid = room.jid;  // not a reference into the node being erased
+    if (room.config.persistent) forget_stored(jid);
     log::info("muc: room {} destroyed by its owner", jid.str());
     rooms_.erase(jid);
 }

@@ -9,12 +9,6 @@ namespace {
 
 constexpr std::string_view document_ns = "urn:starling:muc:room";
 
-std::optional<Affiliation> affiliation_named(std::string_view name) {
-    for (Affiliation a : {Affiliation::owner, Affiliation::admin, Affiliation::member, Affiliation::outcast})
-        if (to_string(a) == name) return a;
-    return std::nullopt;
-}
-
 }  // namespace
 
 std::string to_document(const Room& room) {
@@ -46,7 +40,7 @@ std::optional<Room> from_document(const xmpp::BareJid& jid, std::string_view tex
         if (node.is_text() || !node.element->is("affiliation", document_ns)) continue;
         auto who = xmpp::BareJid::parse(node.element->attribute("jid"));
         auto affiliation = affiliation_named(node.element->attribute("value"));
-        if (who && affiliation) room.affiliations[*who] = *affiliation;
+        if (who && affiliation && *affiliation != Affiliation::none) room.affiliations[*who] = *affiliation;
     }
     if (const xml::Element* subject = doc->find_child("subject", document_ns)) {
         room.subject = subject->text();

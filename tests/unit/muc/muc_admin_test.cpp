@@ -1,0 +1,343 @@
+// MUC administration in-process (XEP-0045 §8-10): who may change which role and which
+// affiliation, with the exact refusal of each rule; that a request with one refused change
+// changes nothing; kicks and bans with their status codes; members-only and moderated rooms;
+// destroying a room. The wire-level tests (tests/interop/test_muc_admin.py) cover clients;
+// these are the rules, fast, with 1 and 4 shards (rooms live on their owner shard).
+#include <gtest/gtest.h>
+
+#include "server/testing/test_server.hpp"
+#include "xml/writer.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::server::testing {
+namespace {
+
+constexpr std::string_view muc_ns = "http://jabber.org/protocol/muc";
+constexpr std::string_view user_ns = "http://jabber.org/protocol/muc#user";
+constexpr std::string_view admin_ns = "http://jabber.org/protocol/muc#admin";
+constexpr std::string_view owner_ns = "http://jabber.org/protocol/muc#owner";
+constexpr const char* config = "[modules]\nenabled = [\"disco\", \"ping\", \"muc\"]\n";
+const std::string room = "hall@conference.localhost";
+
+class MucAdmin : public ::testing::TestWithParam<std::size_t> {
+protected:
+    MucAdmin() {
+        for (const char* user : {"owner", "admin", "member", "alice", "bob"}) server.add_user(user);
+        owner = server.login("owner");
+        admin = server.login("admin");
+        member = server.login("member");
+        alice = server.login("alice");
+        bob = server.login("bob");
+    }
+
+    // Enters `room` as `nick`; returns the client's own presence (status 110).
+    xml::Element join(TestClient& client, std::string_view nick, std::string_view x_children = "") {
+        client.send("<presence to='" + room + "/" + std::string(nick) + "'><x xmlns='" + std::string(muc_ns) + "'>" +
+                    std::string(x_children) + "</x></presence>");
+        return client.expect([&](const xml::Element& e) {
+            return e.is("presence", ns::client) &&
+                   (e.attribute("type") == "error" || (e.attribute("from") == room + "/" + std::string(nick) &&
+                                                       has_status(e, 110)));
+        });
+    }
+
+    // The owner creates the room with `fields` (muc#roomconfig fields), gives admin@ admin
+    // and member@ membership, and enters as "boss".
+    void create(std::string_view fields = "") {
+        join(*owner, "boss");
+        configure(fields);
+        set_affiliation(*owner, "admin@localhost", "admin", "result");
+        set_affiliation(*owner, "member@localhost", "member", "result");
+    }
+
+    void configure(std::string_view fields) {
+        auto reply = owner->query("set", room,
+                                  "<query xmlns='" + std::string(owner_ns) + "'><x xmlns='jabber:x:data' type='submit'>" +
+                                      std::string(fields) + "</x></query>");
+        ASSERT_EQ(reply.attribute("type"), "result") << xml::to_string(reply);
+    }
+
+    static std::string field(std::string_view var, std::string_view value) {
+        return "<field var='" + std::string(var) + "'><value>" + std::string(value) + "</value></field>";
+    }
+
+    static bool has_status(const xml::Element& presence, int code) {
+        const auto* x = presence.find_child("x", user_ns);
+        if (!x) return false;
+        for (const auto& node : x->children())
+            if (!node.is_text() && node.element->is("status", user_ns) &&
+                node.element->attribute("code") == std::to_string(code))
+                return true;
+        return false;
+    }
+
+    static const xml::Element* item(const xml::Element& presence) {
+        const auto* x = presence.find_child("x", user_ns);
+        return x ? x->find_child("item", user_ns) : nullptr;
+    }
+
+    // An admin request of `items`; checks the answer's type (and the error's condition).
+    xml::Element admin_set(TestClient& client, std::string_view items, std::string_view expected) {
+        auto reply = client.query("set", room, "<query xmlns='" + std::string(admin_ns) + "'>" + std::string(items) + "</query>");
+        check(reply, expected);
+        return reply;
+    }
+    void set_role(TestClient& client, std::string_view nick, std::string_view role, std::string_view expected,
+                  std::string_view reason = "") {
+        std::string r = reason.empty() ? "" : "<reason>" + std::string(reason) + "</reason>";
+        admin_set(client, "<item nick='" + std::string(nick) + "' role='" + std::string(role) + "'>" + r + "</item>", expected);
+    }
+    void set_affiliation(TestClient& client, std::string_view jid, std::string_view affiliation, std::string_view expected) {
+        admin_set(client, "<item jid='" + std::string(jid) + "' affiliation='" + std::string(affiliation) + "'/>", expected);
+    }
+
+    // `expected`: "result", or the stanza error condition.
+    static void check(const xml::Element& reply, std::string_view expected) {
+        if (expected == "result") {
+            EXPECT_EQ(reply.attribute("type"), "result") << xml::to_string(reply);
+            return;
+        }
+        ASSERT_EQ(reply.attribute("type"), "error") << xml::to_string(reply);
+        const auto* error = reply.find_child("error", ns::client);
+        ASSERT_NE(error, nullptr);
+        EXPECT_NE(error->find_child(expected, ns::stanza_errors), nullptr)
+            << "expected " << expected << ", got " << xml::to_string(reply);
+    }
+
+    // The jids of an affiliation list.
+    std::vector<std::string> list(TestClient& client, std::string_view affiliation) {
+        auto reply = client.query("get", room,
+                                  "<query xmlns='" + std::string(admin_ns) + "'><item affiliation='" +
+                                      std::string(affiliation) + "'/></query>");
+        std::vector<std::string> out;
+        if (const auto* q = reply.find_child("query", admin_ns))
+            for (const auto& node : q->children())
+                if (!node.is_text()) out.emplace_back(node.element->attribute("jid"));
+        return out;
+    }
+
+    TestServer server{{.shards = GetParam(), .config = config}};
+    std::unique_ptr<TestClient> owner, admin, member, alice, bob;
+};
+
+INSTANTIATE_TEST_SUITE_P(Shards, MucAdmin, ::testing::Values(1, 4),
+                         [](const auto& info) { return std::to_string(info.param) + "_shards"; });
+
+auto unavailable_from(const std::string& jid) {
+    return all_of({is("presence", "unavailable"), from(jid)});
+}
+
+TEST_P(MucAdmin, a_kick_removes_the_occupant_with_307_actor_and_reason) {
+    create();
+    join(*alice, "al");
+    join(*bob, "bo");
+    set_role(*owner, "al", "none", "result", "behave");
+    auto kicked = alice->expect(unavailable_from(room + "/al"));
+    EXPECT_TRUE(has_status(kicked, 110));
+    EXPECT_TRUE(has_status(kicked, 307));
+    ASSERT_NE(item(kicked), nullptr);
+    EXPECT_EQ(item(kicked)->attribute("role"), "none");
+    EXPECT_EQ(item(kicked)->find_child("actor", user_ns)->attribute("nick"), "boss");
+    EXPECT_EQ(item(kicked)->child_text("reason", user_ns), "behave");
+    auto seen = bob->expect(unavailable_from(room + "/al"));
+    EXPECT_TRUE(has_status(seen, 307));
+    EXPECT_FALSE(has_status(seen, 110));
+    // Out of the room: its groupchat is refused.
+    auto refused = alice->query("get", room + "/bo", "<ping xmlns='urn:xmpp:ping'/>");
+    check(refused, "not-acceptable");
+}
+
+TEST_P(MucAdmin, who_may_kick_whom) {
+    create();
+    join(*admin, "ad");
+    join(*member, "me");
+    join(*alice, "al");
+    set_role(*alice, "me", "none", "forbidden");     // a participant
+    set_role(*member, "al", "none", "forbidden");    // a member is a participant too
+    set_role(*owner, "boss", "none", "conflict");    // oneself
+    set_role(*admin, "boss", "none", "not-allowed"); // an admin kicks no owner
+    set_role(*owner, "nobody", "none", "item-not-found");
+    set_role(*owner, "me", "moderator", "result");
+    set_role(*member, "ad", "none", "not-allowed");  // a member-moderator kicks no admin
+    set_role(*member, "al", "none", "result");       // but an unaffiliated participant
+    set_role(*bob, "me", "none", "forbidden");       // not even in the room
+}
+
+TEST_P(MucAdmin, voice_in_a_moderated_room) {
+    create(field("muc#roomconfig_moderatedroom", "1"));
+    auto self = join(*alice, "al");
+    EXPECT_EQ(item(self)->attribute("role"), "visitor");
+    EXPECT_EQ(item(join(*member, "me"))->attribute("role"), "participant");
+    alice->send("<message type='groupchat' to='" + room + "'><body>may I?</body></message>");
+    auto refused = alice->expect(is("message", "error"));
+    check(refused, "forbidden");
+    set_role(*member, "al", "participant", "forbidden");  // not a moderator
+    set_role(*owner, "al", "participant", "result");
+    auto voiced = member->expect([&](const xml::Element& e) {
+        return e.is("presence", ns::client) && e.attribute("from") == room + "/al" && item(e) &&
+               item(e)->attribute("role") == "participant";
+    });
+    (void)voiced;
+    alice->send("<message type='groupchat' to='" + room + "'><body>thanks</body></message>");
+    member->expect(all_of({is("message", "groupchat"), from(room + "/al")}));
+    // Nobody revokes an admin's voice; a moderator revokes a participant's.
+    join(*admin, "ad");
+    set_role(*owner, "ad", "visitor", "not-allowed");
+    set_role(*owner, "al", "visitor", "result");
+}
+
+TEST_P(MucAdmin, moderator_status_is_the_admins_to_give_and_take) {
+    create();
+    join(*admin, "ad");
+    join(*alice, "al");
+    join(*member, "me");
+    set_role(*owner, "me", "moderator", "result");
+    set_role(*member, "al", "moderator", "forbidden");    // a moderator without admin affiliation
+    set_role(*member, "ad", "participant", "forbidden");
+    set_role(*admin, "boss", "participant", "not-allowed");  // an owner is always a moderator
+    set_role(*admin, "me", "participant", "result");
+}
+
+TEST_P(MucAdmin, who_may_change_affiliations) {
+    create();
+    set_affiliation(*alice, "bob@localhost", "member", "forbidden");
+    set_affiliation(*member, "bob@localhost", "member", "forbidden");
+    set_affiliation(*admin, "bob@localhost", "admin", "forbidden");        // owners make admins
+    set_affiliation(*admin, "owner@localhost", "outcast", "not-allowed");  // nor touch an owner
+    set_affiliation(*admin, "admin@localhost", "outcast", "conflict");     // oneself
+    set_affiliation(*owner, "owner@localhost", "admin", "conflict");       // the only owner
+    set_affiliation(*admin, "bob@localhost/phone", "member", "result");    // a full JID: its bare JID
+    EXPECT_EQ(list(*owner, "member"), (std::vector<std::string>{"bob@localhost", "member@localhost"}));
+    set_affiliation(*owner, "alice@localhost", "owner", "result");
+    set_affiliation(*owner, "owner@localhost", "admin", "result");  // now there is another owner
+    EXPECT_EQ(list(*alice, "owner"), std::vector<std::string>{"alice@localhost"});
+}
+
+TEST_P(MucAdmin, a_request_with_one_refused_change_changes_nothing) {
+    create();
+    admin_set(*admin,
+              "<item jid='bob@localhost' affiliation='member'/><item jid='owner@localhost' affiliation='outcast'/>",
+              "not-allowed");
+    EXPECT_EQ(list(*owner, "member"), std::vector<std::string>{"member@localhost"});
+    admin_set(*admin, "<item nick='x' role='none' affiliation='none'/>", "bad-request");
+    admin_set(*admin, "<item jid='bob@localhost'/>", "bad-request");
+}
+
+TEST_P(MucAdmin, a_ban_removes_the_user_with_301_and_keeps_it_out_until_lifted) {
+    create();
+    join(*alice, "al");
+    join(*bob, "bo");
+    set_affiliation(*admin, "alice@localhost", "outcast", "result");
+    auto banned = alice->expect(unavailable_from(room + "/al"));
+    EXPECT_TRUE(has_status(banned, 301));
+    EXPECT_TRUE(has_status(banned, 110));
+    EXPECT_EQ(item(banned)->attribute("affiliation"), "outcast");
+    EXPECT_TRUE(has_status(bob->expect(unavailable_from(room + "/al")), 301));
+    EXPECT_EQ(list(*admin, "outcast"), std::vector<std::string>{"alice@localhost"});
+    check(join(*alice, "al"), "forbidden");
+    set_affiliation(*admin, "alice@localhost", "none", "result");
+    EXPECT_TRUE(list(*admin, "outcast").empty());
+    EXPECT_TRUE(has_status(join(*alice, "al"), 110));
+}
+
+TEST_P(MucAdmin, a_ban_of_a_domain_covers_its_users_but_not_those_with_an_affiliation_of_their_own) {
+    create();
+    join(*bob, "bo");
+    set_affiliation(*owner, "localhost", "outcast", "result");
+    EXPECT_TRUE(has_status(bob->expect(unavailable_from(room + "/bo")), 301));
+    check(join(*alice, "al"), "forbidden");
+    EXPECT_TRUE(has_status(join(*member, "me"), 110));
+}
+
+TEST_P(MucAdmin, affiliation_changes_are_broadcast_with_the_role_that_follows) {
+    create();
+    join(*alice, "al");
+    join(*bob, "bo");
+    set_affiliation(*owner, "alice@localhost", "admin", "result");
+    auto seen = bob->expect([&](const xml::Element& e) {
+        return e.is("presence", ns::client) && e.attribute("from") == room + "/al" && item(e) &&
+               item(e)->attribute("affiliation") == "admin";
+    });
+    EXPECT_EQ(item(seen)->attribute("role"), "moderator");
+    set_affiliation(*owner, "alice@localhost", "none", "result");
+    seen = bob->expect([&](const xml::Element& e) {
+        return e.is("presence", ns::client) && e.attribute("from") == room + "/al" && item(e) &&
+               item(e)->attribute("affiliation") == "none";
+    });
+    EXPECT_EQ(item(seen)->attribute("role"), "participant");
+}
+
+TEST_P(MucAdmin, lists_are_for_those_allowed_to_see_them) {
+    create();
+    join(*member, "me");
+    join(*owner, "boss");
+    auto get = [&](TestClient& c, std::string_view attr) {
+        return c.query("get", room, "<query xmlns='" + std::string(admin_ns) + "'><item " + std::string(attr) + "/></query>");
+    };
+    check(get(*member, "affiliation='member'"), "forbidden");  // semi-anonymous
+    check(get(*admin, "affiliation='owner'"), "forbidden");
+    check(get(*admin, "affiliation='member'"), "result");
+    check(get(*member, "role='moderator'"), "forbidden");
+    auto moderators = get(*owner, "role='moderator'");
+    const auto* q = moderators.find_child("query", admin_ns);
+    ASSERT_NE(q, nullptr);
+    ASSERT_NE(q->find_child("item", admin_ns), nullptr);
+    EXPECT_EQ(q->find_child("item", admin_ns)->attribute("nick"), "boss");
+    configure(field("muc#roomconfig_whois", "anyone"));
+    check(get(*member, "affiliation='member'"), "result");
+}
+
+TEST_P(MucAdmin, members_only) {
+    create(field("muc#roomconfig_membersonly", "1"));
+    auto refused = join(*alice, "al");
+    check(refused, "registration-required");
+    EXPECT_EQ(refused.find_child("error", ns::client)->attribute("type"), "auth");
+    EXPECT_EQ(item(join(*member, "me"))->attribute("role"), "participant");
+    set_affiliation(*admin, "member@localhost", "none", "result");
+    auto removed = member->expect(unavailable_from(room + "/me"));
+    EXPECT_TRUE(has_status(removed, 321));
+    // An invitation from an admin makes the invitee a member.
+    join(*admin, "ad");
+    admin->send("<message to='" + room + "'><x xmlns='" + std::string(user_ns) + "'><invite to='" + alice->jid() + "'/></x></message>");
+    admin->sync();
+    for (const auto& e : admin->drain()) EXPECT_NE(e.attribute("type"), "error") << xml::to_string(e);
+    alice->expect(all_of({is("message"), from(room)}));
+    EXPECT_TRUE(has_status(join(*alice, "al"), 110));
+}
+
+TEST_P(MucAdmin, a_room_turned_members_only_removes_non_members_with_322) {
+    create();
+    join(*alice, "al");
+    join(*member, "me");
+    configure(field("muc#roomconfig_membersonly", "1"));
+    EXPECT_TRUE(has_status(alice->expect(unavailable_from(room + "/al")), 322));
+    member->sync();
+    for (const auto& e : member->drain())
+        EXPECT_FALSE(e.is("presence", ns::client) && e.attribute("from") == room + "/me" && e.attribute("type") == "unavailable");
+}
+
+TEST_P(MucAdmin, destroying_a_room_tells_each_occupant_once_and_the_room_is_gone) {
+    create();
+    join(*alice, "al");
+    alice->sync();
+    alice->drain();  // the room's state on entry
+    auto refused = alice->query("set", room, "<query xmlns='" + std::string(owner_ns) + "'><destroy/></query>");
+    check(refused, "forbidden");
+    auto done = owner->query("set", room,
+                             "<query xmlns='" + std::string(owner_ns) + "'><destroy jid='next@conference.localhost'>"
+                             "<reason>moved</reason><password>pw</password></destroy></query>");
+    check(done, "result");
+    auto gone = alice->expect(unavailable_from(room + "/al"));
+    const auto* destroy = gone.find_child("x", user_ns)->find_child("destroy", user_ns);
+    ASSERT_NE(destroy, nullptr);
+    EXPECT_EQ(destroy->attribute("jid"), "next@conference.localhost");
+    EXPECT_EQ(destroy->child_text("reason", user_ns), "moved");
+    EXPECT_EQ(destroy->child_text("password", user_ns), "pw");
+    alice->sync();
+    for (const auto& e : alice->drain()) EXPECT_NE(e.attribute("from"), room + "/boss") << xml::to_string(e);
+    check(alice->query("get", room, "<query xmlns='http://jabber.org/protocol/disco#info'/>"), "item-not-found");
+    EXPECT_TRUE(has_status(join(*bob, "bo"), 201));  // a new room
+}
+
+}  // namespace
+}  // namespace starling::server::testing
