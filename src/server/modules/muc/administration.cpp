@@ -27,6 +27,7 @@ struct AffiliationChange {
     xmpp::BareJid jid;
     Affiliation affiliation;
     std::string reason;
+    std::optional<std::string> nick;  // §9.5: the nick reserved with the change ("": none)
 };
 
 // Whether `actor` (its occupant, or null when it is not in the room) may give the occupant
@@ -134,9 +135,20 @@ void MucModule::admin_set(IqRequest& request) {
             auto current = room->affiliations.find(target);
             Affiliation was = current == room->affiliations.end() ? Affiliation::none : current->second;
             refusal = check_affiliation(actor_affiliation, from.bare(), target, was, *affiliation);
+            std::optional<std::string> nick;
+            if (item.has_attribute("nick") && rank(*affiliation) >= rank(Affiliation::member)) {
+                std::string_view asked = item.attribute("nick");
+                auto occupant_jid = asked.empty() ? std::optional<xmpp::Jid>{} : room->jid.with_resource(asked);
+                if (!asked.empty() && !occupant_jid)
+                    return request.error(StanzaErrorCondition::jid_malformed, "that nickname is not valid");
+                nick = occupant_jid ? std::string(occupant_jid->resource()) : std::string{};
+                const xmpp::BareJid* holder = nick->empty() ? nullptr : room->reserved_by(*nick);
+                if (holder && *holder != target)
+                    return request.error(StanzaErrorCondition::conflict, "that nickname is reserved for someone else");
+            }
             if (*affiliation == Affiliation::none) after.erase(target);
             else after[target] = *affiliation;
-            affiliations.push_back({std::move(target), *affiliation, std::move(reason)});
+            affiliations.push_back({std::move(target), *affiliation, std::move(reason), std::move(nick)});
         }
         if (refusal) {
             // §8.2 Example 93, §9.1: XEP-0045 gives not-allowed the type cancel.
@@ -159,6 +171,8 @@ void MucModule::admin_set(IqRequest& request) {
     for (auto& change : affiliations) {
         why.reason = std::move(change.reason);
         set_affiliation(*room, change.jid, change.affiliation, why);
+        if (change.nick && change.nick->empty()) room->reserved_nicks.erase(change.jid);
+        else if (change.nick) room->reserved_nicks[change.jid] = *change.nick;
         log::info("muc: {} made {} {} in {}", from.str(), change.jid.str(), to_string(change.affiliation), room->jid.str());
     }
     if (!affiliations.empty() && room->config.persistent) persist(*room);
@@ -176,6 +190,9 @@ void MucModule::set_role(Room& room, Occupant& target, Role role, const Why& why
 void MucModule::set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliation affiliation, const Why& why) {
     if (affiliation == Affiliation::none) room.affiliations.erase(jid);
     else room.affiliations[jid] = affiliation;
+    // §9.1: a ban frees the user's reserved nick; so does the end of its membership (§7.10:
+    // only members and above have one).
+    if (rank(affiliation) < rank(Affiliation::member)) room.reserved_nicks.erase(jid);
     // The occupants it concerns: the user's (any nick, any session), or a domain's users.
     std::vector<std::string> nicks;
     for (const auto& [nick, occupant] : room.occupants)
@@ -256,6 +273,8 @@ void MucModule::admin_get(IqRequest& request) {
     for (const auto& [jid, a] : room->affiliations) {
         if (a != *affiliation) continue;
         xml::Element item = list_item(jid, a);
+        if (auto nick = room->reserved_nicks.find(jid); nick != room->reserved_nicks.end())
+            item.set_attribute("nick", nick->second);
         for (const auto& [nick, occupant] : room->occupants)
             if (occupant.real == jid) {
                 item.set_attribute("nick", nick).set_attribute("role", to_string(occupant.role));

@@ -48,6 +48,7 @@ MucModule::MucModule(ModuleContext& ctx, const Options& options)
     });
     register_room_iqs();
     register_admin_iqs();
+    register_registration_iqs();
     service_.on_entity_stanza = [this](Stanza s) { to_room(std::move(s)); };
     ctx.spawn(load_rooms());  // before the first stanza: they wait in waiting_ meanwhile
     // Message and presence to the service's own domain: nothing to do (§6 knows none).

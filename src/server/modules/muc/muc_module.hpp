@@ -14,6 +14,8 @@
 //   occupant_iqs.cpp   iqs to an occupant, forwarded (§17.4); XEP-0410 self-ping
 //   invitations.cpp    mediated invitations and declines (§7.8.2)
 //   administration.cpp roles and affiliations changed and listed (muc#admin, §8-10)
+//   registration.cpp   registering with a room, reserved nicks (§7.10, §7.12)
+//   voice_requests.cpp a visitor asks for voice, a moderator approves (§7.13, §8.6)
 #include <map>
 #include <string>
 #include <vector>
@@ -90,6 +92,17 @@ private:
     void set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliation affiliation, const Why& why);
     // The occupant's presence as it is now, to everyone in the room (110 on its own copies).
     void broadcast_presence(Room& room, const Occupant& occupant, const Why* why = nullptr);
+
+    // registration.cpp
+    void register_registration_iqs();
+    // Why `who` may not register with `room`, or nullopt if it may.
+    std::optional<std::string> may_register(const Room& room, const xmpp::BareJid& who) const;
+    void registration_get(server::IqRequest& request);
+    void registration_set(server::IqRequest& request);
+
+    // voice_requests.cpp
+    // A muc#request form in a message to the room: a visitor's request or a moderator's answer.
+    void voice_form(Room& room, const Stanza& stanza, const xml::Element& form);
 
     // room_owner.cpp
     void register_room_iqs();

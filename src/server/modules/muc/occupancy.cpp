@@ -69,6 +69,9 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
         // §7.2.9: the nick is someone else's.
         return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is in use");
     }
+    // §7.2.9, §7.12: a nick registered by someone else is theirs.
+    if (const xmpp::BareJid* holder = room.reserved_by(nick); holder && *holder != from.bare())
+        return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is reserved for someone else");
     Affiliation affiliation = room.affiliation_of(from.bare());
     if (affiliation == Affiliation::outcast)
         return refuse(stanza, StanzaErrorCondition::forbidden, "you are banned from this room");  // §7.2.7
@@ -160,6 +163,8 @@ void MucModule::remove(Room& room, Occupant& occupant, int code, const Why& why)
 void MucModule::change_nick(Room& room, Occupant& occupant, const Stanza& stanza) {
     std::string new_nick{stanza.to()->resource()};
     if (room.occupant(new_nick)) return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is in use");
+    if (const xmpp::BareJid* holder = room.reserved_by(new_nick); holder && *holder != occupant.real)
+        return refuse(stanza, StanzaErrorCondition::conflict, "that nickname is reserved for someone else");  // §7.6.3
     // §7.6.3: unavailable from the old nick with 303 and the new nick, then available from
     // the new one; the changer's copies carry 110.
     xmpp::Jid old_jid = room.occupant_jid(occupant.nick), new_jid = room.occupant_jid(new_nick);

@@ -91,6 +91,12 @@ Occupant* Room::occupant(std::string_view nick) {
     return it == occupants.end() ? nullptr : &it->second;
 }
 
+const xmpp::BareJid* Room::reserved_by(std::string_view nick) const {
+    for (const auto& [jid, reserved] : reserved_nicks)
+        if (reserved == nick) return &jid;
+    return nullptr;
+}
+
 xmpp::Jid Room::occupant_jid(std::string_view nick) const {
     // The nick came in as a valid resourcepart, so this cannot fail.
     return *jid.with_resource(nick);

@@ -33,6 +33,9 @@ int rank(Affiliation affiliation);
 int rank(Role role);  // none < visitor < participant < moderator
 inline bool is_admin_or_owner(Affiliation a) { return a == Affiliation::admin || a == Affiliation::owner; }
 
+// Whether a data form is a voice request or its approval (muc#request, §7.13, §8.6).
+bool is_voice_form(const xml::Element& form);
+
 // Who did it and why, in the <item/> of a presence that reports a change (§8.2, §9.1).
 struct Why {
     std::string actor;   // the nick of the occupant who did it; "" for none
@@ -68,6 +71,9 @@ struct Room {
     std::string subject_by;      // the nick that set it
     std::map<std::string, Occupant> occupants;  // by nick
     std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
+    // §7.10, §9.5: nicks registered by (or for) members, admins and owners; nobody else
+    // enters with one of them.
+    std::map<xmpp::BareJid, std::string> reserved_nicks;
     std::deque<HistoryEntry> history;  // oldest first, at most config.history_length
 
     // An entry for the bare JID itself, else one for its domain (§9.2: a ban of a domain
@@ -78,6 +84,8 @@ struct Room {
     // The occupant a real full JID is in the room as, or null.
     Occupant* occupant_of(const xmpp::Jid& session);
     Occupant* occupant(std::string_view nick);
+    // The user a nick is reserved for, or null.
+    const xmpp::BareJid* reserved_by(std::string_view nick) const;
     xmpp::Jid occupant_jid(std::string_view nick) const;
     // Semi-anonymous (the default, §4.2): real JIDs only to moderators; non-anonymous: to all.
     bool sees_real_jids(const Occupant& viewer) const {

@@ -111,6 +111,13 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
     return next;
 }
 
+std::optional<std::string> form_value(const xml::Element& form, std::string_view var) {
+    for (const auto& node : form.children())
+        if (!node.is_text() && node.element->is("field", data_ns) && node.element->attribute("var") == var)
+            return node.element->child_text("value", data_ns);
+    return std::nullopt;
+}
+
 std::string serialize(const RoomConfig& config) {
     xml::Element form = config_form(config, "");
     form.set_attribute("type", "submit");

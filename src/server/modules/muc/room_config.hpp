@@ -40,6 +40,9 @@ xml::Element config_form(const RoomConfig& config, std::string_view room);
 // wrong (the room answers not-acceptable).
 Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml::Element& submitted);
 
+// The (first) value of field `var` in a data form; nullopt if the form has no such field.
+std::optional<std::string> form_value(const xml::Element& form, std::string_view var);
+
 // A compact text form of the configuration for the store, and back (nullopt: unreadable).
 std::string serialize(const RoomConfig& config);
 std::optional<RoomConfig> deserialize(std::string_view text);

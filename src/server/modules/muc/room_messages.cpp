@@ -15,8 +15,10 @@ void MucModule::on_message(Room& room, Stanza stanza) {
             const xml::Element* x = stanza.element().find_child("x", user_ns);
             if (x && x->find_child("invite", user_ns)) return invite(room, stanza, *x);
             if (x && x->find_child("decline", user_ns)) return decline(room, stanza, *x);
+            const xml::Element* form = stanza.element().find_child("x", data_ns);
+            if (form && is_voice_form(*form)) return voice_form(room, stanza, *form);
             return refuse(stanza, StanzaErrorCondition::bad_request,
-                          "a message to the room is a groupchat message, an invitation or a decline");
+                          "a message to the room is a groupchat message, an invitation, a decline or a voice request");
         }
         // §7.4: only occupants speak in the room.
         if (!sender) return refuse(stanza, StanzaErrorCondition::not_acceptable, "you are not in the room");

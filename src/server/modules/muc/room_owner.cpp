@@ -36,7 +36,19 @@ Room* MucModule::room_for(IqRequest& request) {
 void MucModule::room_disco_info(IqRequest& request) {
     Room* room = room_for(request);
     if (!room) return;
-    if (!request.payload().attribute("node").empty()) return request.error(StanzaErrorCondition::item_not_found);
+    std::string_view node = request.payload().attribute("node");
+    if (node == "x-roomuser-item") {
+        // §7.12: the asker's reserved nick as the identity's name; an empty answer if none.
+        xml::Element query{"query", std::string(ns::disco_info)};
+        query.set_attribute("node", node);
+        if (auto nick = room->reserved_nicks.find(request.from().bare()); nick != room->reserved_nicks.end()) {
+            auto& identity = query.add_child("identity", std::string(ns::disco_info));
+            identity.set_attribute("category", "conference").set_attribute("type", "text");
+            identity.set_attribute("name", nick->second);
+        }
+        return request.reply(std::move(query));
+    }
+    if (!node.empty()) return request.error(StanzaErrorCondition::item_not_found);
     // §6.4: what the room is, as its configuration makes it, and the muc#roominfo form.
     const RoomConfig& c = room->config;
     xml::Element query{"query", std::string(ns::disco_info)};
@@ -48,7 +60,8 @@ void MucModule::room_disco_info(IqRequest& request) {
           std::string_view{c.public_room ? "muc_public" : "muc_hidden"}, std::string_view{c.members_only ? "muc_membersonly" : "muc_open"},
           std::string_view{c.moderated ? "muc_moderated" : "muc_unmoderated"}, std::string_view{c.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous"},
           std::string_view{c.password_protected ? "muc_passwordprotected" : "muc_unsecured"},
-          std::string_view{"http://jabber.org/protocol/muc#self-ping-optimization"}})
+          std::string_view{"http://jabber.org/protocol/muc#self-ping-optimization"},
+          std::string_view{"http://jabber.org/protocol/muc#request"}, std::string_view{"jabber:iq:register"}})
         query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", feature);
     auto& info = query.add_child("x", std::string(data_ns));
     info.set_attribute("type", "result");

@@ -19,6 +19,7 @@ std::string to_document(const Room& room) {
     for (const auto& [jid, affiliation] : room.affiliations) {
         auto& a = doc.add_child("affiliation", std::string(document_ns));
         a.set_attribute("jid", jid.str()).set_attribute("value", to_string(affiliation));
+        if (auto nick = room.reserved_nicks.find(jid); nick != room.reserved_nicks.end()) a.set_attribute("nick", nick->second);
     }
     auto& subject = doc.add_child("subject", std::string(document_ns));
     subject.set_attribute("by", room.subject_by);
@@ -40,7 +41,9 @@ std::optional<Room> from_document(const xmpp::BareJid& jid, std::string_view tex
         if (node.is_text() || !node.element->is("affiliation", document_ns)) continue;
         auto who = xmpp::BareJid::parse(node.element->attribute("jid"));
         auto affiliation = affiliation_named(node.element->attribute("value"));
-        if (who && affiliation && *affiliation != Affiliation::none) room.affiliations[*who] = *affiliation;
+        if (!who || !affiliation || *affiliation == Affiliation::none) continue;
+        room.affiliations[*who] = *affiliation;
+        if (std::string_view nick = node.element->attribute("nick"); !nick.empty()) room.reserved_nicks[*who] = std::string(nick);
     }
     if (const xml::Element* subject = doc->find_child("subject", document_ns)) {
         room.subject = subject->text();

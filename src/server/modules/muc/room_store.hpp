@@ -1,9 +1,9 @@
 #pragma once
 // What a persistent room keeps across restarts (muc#roomconfig_persistentroom): its
-// configuration, affiliations and subject, as one document per room in the key-value store
-// "muc_rooms", owned by (service domain, room localpart), so that deleting an account never
-// touches a room that shares its name. Written whole on every change that matters (a few
-// hundred bytes, rarely), read at start-up.
+// configuration, affiliations (with reserved nicks) and subject, as one document per room in
+// the key-value store "muc_rooms", owned by (service domain, room localpart), so that
+// deleting an account never touches a room that shares its name. Written whole on every
+// change that matters (a few hundred bytes, rarely), read at start-up.
 #include <optional>
 #include <string>
 #include <string_view>
