@@ -183,8 +183,9 @@ void MucModule::admin_set(IqRequest& request) {
 void MucModule::set_role(Room& room, Occupant& target, Role role, const Why& why) {
     if (role == Role::none) return remove(room, target, 307, why);  // §8.2: kicked
     if (target.role == role) return;
+    bool was_seen = room.broadcasts(target);
     target.role = role;
-    broadcast_presence(room, target, &why);
+    broadcast_presence(room, target, &why, was_seen);
 }
 
 void MucModule::set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliation affiliation, const Why& why) {
@@ -208,21 +209,31 @@ void MucModule::set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliatio
             // §10.6, §10.7: the role follows the affiliation; a member or unaffiliated occupant
             // keeps a role a moderator gave it (voice, moderator) unless it came from being admin.
             bool was_admin = is_admin_or_owner(occupant.affiliation);
+            bool was_seen = room.broadcasts(occupant);
             Role fitting = room.default_role(now);
             occupant.affiliation = now;
             if (was_admin || is_admin_or_owner(now) || rank(fitting) > rank(occupant.role))
                 occupant.role = fitting;
-            broadcast_presence(room, occupant, &why);
+            broadcast_presence(room, occupant, &why, was_seen);
         }
     }
 }
 
-void MucModule::broadcast_presence(Room& room, const Occupant& occupant, const Why* why) {
+void MucModule::broadcast_presence(Room& room, const Occupant& occupant, const Why* why, bool was_seen) {
     xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
+    bool seen = room.broadcasts(occupant);
     for (const auto& [nick, other] : room.occupants) {
+        bool self = &other == &occupant;
         std::vector<int> codes;
-        if (&other == &occupant) codes.push_back(110);
-        send_to(other, occupant_jid, room.presence(occupant, other, std::move(codes), false, {}, why));
+        if (self) codes.push_back(110);
+        if (self || seen) {
+            send_to(other, occupant_jid, room.presence(occupant, other, std::move(codes), false, {}, why));
+        } else if (was_seen) {
+            // §7.2.2: its new role is one whose presence the others do not get; to them, it left.
+            Occupant hidden = occupant;
+            hidden.presence.clear();
+            send_to(other, occupant_jid, room.presence(hidden, other, {}, true, {}, why));
+        }
     }
 }
 

@@ -128,13 +128,15 @@ void MucModule::to_room(Stanza stanza) {
         waiting_.push_back(std::move(stanza));
         return;
     }
-    if (stanza.is_error() && stanza.kind() != StanzaKind::presence) return;  // nothing answers an error
+    if (stanza.is_error() && stanza.kind() != StanzaKind::presence) return ghost_check(stanza);
     if (!stanza.from()) return;
     switch (stanza.kind()) {
         case StanzaKind::presence: return on_presence(std::move(stanza));
         case StanzaKind::message: {
             auto room = rooms_.find(stanza.to()->bare());
-            if (room == rooms_.end() || room->second.locked)
+            // A locked room does not exist yet but for its owner (§10.1.1).
+            if (room == rooms_.end() ||
+                (room->second.locked && room->second.affiliation_of(stanza.from()->bare()) != Affiliation::owner))
                 return refuse(stanza, StanzaErrorCondition::item_not_found, "no such room");
             return on_message(room->second, std::move(stanza));
         }
@@ -155,6 +157,24 @@ void MucModule::to_room(Stanza stanza) {
             if (stanza.to()->has_resource()) return occupant_iq(room->second, std::move(stanza));
             return refuse(stanza, StanzaErrorCondition::service_unavailable);
         }
+    }
+}
+
+void MucModule::ghost_check(const Stanza& error) {
+    // §18.1.2: an error saying a stanza the room sent could not be delivered means the
+    // occupant's session is gone: it leaves as if it had sent unavailable presence.
+    const xml::Element* e = error.element().find_child("error", ns::client);
+    const xml::Element* condition = nullptr;
+    for (std::string_view name : {"gone", "item-not-found", "recipient-unavailable", "redirect", "remote-server-not-found",
+                                  "remote-server-timeout"})
+        if (e && (condition = e->find_child(name, ns::stanza_errors))) break;
+    if (!condition || !error.from() || !error.to()) return;
+    auto room = rooms_.find(error.to()->bare());
+    if (room == rooms_.end()) return;
+    if (Occupant* occupant = room->second.occupant_of(*error.from())) {
+        log::info("muc: {} in {} is gone ({}); it leaves the room", error.from()->str(), room->first.str(),
+                  condition->name());
+        leave(room->second, *occupant, *error.from());
     }
 }
 

@@ -45,6 +45,7 @@ private:
     void to_room(Stanza stanza);  // every stanza to room@service[/nick], on the room's shard
     bool may_create(const xmpp::Jid& who) const;
     void destroy_if_empty(const xmpp::BareJid& room);
+    void ghost_check(const Stanza& error);  // §18.1.2, for an error sent back to a room
     // Sends an error for `stanza` from the room (by='room@service').
     // `type`: when the spec names another than the condition's usual one.
     void refuse(const Stanza& stanza, xmpp::StanzaErrorCondition condition, std::string text = {},
@@ -91,7 +92,8 @@ private:
     void set_role(Room& room, Occupant& target, Role role, const Why& why);
     void set_affiliation(Room& room, const xmpp::BareJid& jid, Affiliation affiliation, const Why& why);
     // The occupant's presence as it is now, to everyone in the room (110 on its own copies).
-    void broadcast_presence(Room& room, const Occupant& occupant, const Why* why = nullptr);
+    // `was_seen`: whether the others had its presence before (a role whose presence they get).
+    void broadcast_presence(Room& room, const Occupant& occupant, const Why* why = nullptr, bool was_seen = true);
 
     // registration.cpp
     void register_registration_iqs();

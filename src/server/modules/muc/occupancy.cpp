@@ -2,6 +2,7 @@
 // one's presence in the room (§7.7). On the room's owner shard.
 #include "base/log.hpp"
 #include "server/modules/muc/muc_module.hpp"
+#include "xmpp/datetime.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::muc {
@@ -32,9 +33,10 @@ void MucModule::on_presence(Stanza stanza) {
     Occupant* occupant = room ? room->occupant_of(from) : nullptr;
 
     if (stanza.type() == "unavailable" || stanza.type() == "error") {
-        // §7.3; an error from an occupant's client also ends its visit (it cannot receive).
-        if (occupant) leave(*room, *occupant, from);
-        return;
+        // §7.14; an error from an occupant's client also ends its visit (it cannot receive).
+        if (!occupant) return;
+        if (stanza.type() == "unavailable") occupant->presence = presence_children(stanza);  // an exit message
+        return leave(*room, *occupant, from);
     }
     if (!stanza.type().empty()) return;  // subscriptions and probes mean nothing to a room
     // §7.2.6: a nickname is the resource of the room JID; none is jid-malformed.
@@ -45,6 +47,20 @@ void MucModule::on_presence(Stanza stanza) {
         // that lost track: it gets the room again, as on entry; otherwise a presence update.
         if (stanza.element().find_child("x", muc_ns)) return resync(*room, *occupant, stanza);
         return update_presence(*room, *occupant, stanza);
+    }
+    if (!stanza.element().find_child("x", muc_ns)) {
+        // §7.2.18: presence without <x xmlns='muc'/> from someone not in the room is a client
+        // that lost track of it (or a groupchat 1.0 join): it is told it is not in the room.
+        xml::Element out{"presence", std::string(ns::client)};
+        out.set_attribute("type", "unavailable");
+        auto& x = out.add_child("x", std::string(user_ns));
+        auto& item = x.add_child("item", std::string(user_ns));
+        item.set_attribute("affiliation", room ? to_string(room->affiliation_of(from.bare())) : "none");
+        item.set_attribute("role", "none");
+        item.add_child("reason", std::string(user_ns)).add_text("You are not in the room.");
+        for (int code : {110, 307, 333}) x.add_child("status", std::string(user_ns)).set_attribute("code", std::to_string(code));
+        ctx_.send(Stanza{StanzaKind::presence, std::move(out), to, from});
+        return;
     }
     bool created = false;
     if (!room) {
@@ -97,7 +113,7 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
 
     // §7.2.3: first every other occupant's presence, then the newcomer's own (110) last;
     // the others hear of the newcomer (not of a second session of an occupant).
-    if (!joined_occupant)
+    if (!joined_occupant && room.broadcasts(*me))
         for (const auto& [other_nick, other] : room.occupants)
             if (&other != me) send_to(other, my_jid, room.presence(*me, other, {}));
     std::vector<int> codes{110};
@@ -109,7 +125,7 @@ void MucModule::enter(Room& room, bool created, const Stanza& stanza) {
 void MucModule::send_room_state(const Room& room, const Occupant& me, const Stanza& join, std::vector<int> codes) {
     const xmpp::Jid& to = *join.from();
     for (const auto& [other_nick, other] : room.occupants) {
-        if (&other == &me) continue;
+        if (&other == &me || !room.broadcasts(other)) continue;
         ctx_.send(Stanza{StanzaKind::presence, room.presence(other, me, {}), room.occupant_jid(other_nick), to});
     }
     xml::Element self = room.presence(me, me, std::move(codes));
@@ -120,6 +136,11 @@ void MucModule::send_room_state(const Room& room, const Occupant& me, const Stan
     xml::Element subject{"message", std::string(ns::client)};
     subject.set_attribute("type", "groupchat");
     subject.add_child("subject", std::string(ns::client)).add_text(room.subject);
+    if (room.subject_when) {
+        // §7.2.15: stamped with when it was set, from the room itself.
+        auto& delay = subject.add_child("delay", "urn:xmpp:delay");
+        delay.set_attribute("from", room.jid.str()).set_attribute("stamp", xmpp::datetime(room.subject_when));
+    }
     auto subject_from = room.subject_by.empty() ? room.jid.jid() : room.occupant_jid(room.subject_by);
     ctx_.send(Stanza{StanzaKind::message, std::move(subject), subject_from, to});
 }
@@ -138,8 +159,9 @@ void MucModule::leave(Room& room, Occupant& occupant, const xmpp::Jid& session) 
     // occupant's sessions goes.
     ctx_.send(Stanza{StanzaKind::presence, room.presence(occupant, occupant, {110}, true), occupant_jid, session});
     if (!occupant.sessions.empty()) return;
+    bool seen = room.broadcasts(occupant);
     for (const auto& [nick, other] : room.occupants)
-        if (&other != &occupant) send_to(other, occupant_jid, room.presence(occupant, other, {}, true));
+        if (&other != &occupant && seen) send_to(other, occupant_jid, room.presence(occupant, other, {}, true));
     xmpp::BareJid room_jid = room.jid;
     std::string nick = occupant.nick;  // not a reference into the node being erased
     room.occupants.erase(nick);
@@ -150,13 +172,15 @@ void MucModule::remove(Room& room, Occupant& occupant, int code, const Why& why)
     // Each of its sessions hears that it is out (110) and why; the others once.
     xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
     Occupant gone = occupant;
+    gone.presence.clear();
     gone.role = Role::none;
     gone.affiliation = room.affiliation_of(occupant.real);
     send_to(occupant, occupant_jid, room.presence(gone, gone, {110, code}, true, {}, &why));
     std::string nick = occupant.nick;  // not a reference into the node being erased
+    bool seen = room.broadcasts(occupant);
     room.occupants.erase(nick);
     for (const auto& [other_nick, other] : room.occupants)
-        send_to(other, occupant_jid, room.presence(gone, other, {code}, true, {}, &why));
+        if (seen) send_to(other, occupant_jid, room.presence(gone, other, {code}, true, {}, &why));
     log::info("muc: {} ({}) removed from {} (status {})", nick, gone.real.str(), room.jid.str(), code);
 }
 
@@ -171,17 +195,22 @@ void MucModule::change_nick(Room& room, Occupant& occupant, const Stanza& stanza
     Occupant moved = occupant;
     moved.nick = new_nick;
     moved.presence = presence_children(stanza);
+    Occupant as_was = occupant;
+    as_was.presence.clear();  // the unavailable half of a nick change carries no exit message
+    bool seen = room.broadcasts(occupant);
     for (const auto& [nick, other] : room.occupants) {
         bool self = &other == &occupant;
+        if (!self && !seen) continue;
         std::vector<int> gone{303};
         if (self) gone.push_back(110);
-        send_to(other, old_jid, room.presence(occupant, self ? occupant : other, gone, true, new_nick));
+        send_to(other, old_jid, room.presence(as_was, self ? occupant : other, gone, true, new_nick));
     }
     std::string old_nick = occupant.nick;
     room.occupants.erase(old_nick);
     Occupant& renamed = room.occupants.emplace(new_nick, std::move(moved)).first->second;
     for (const auto& [nick, other] : room.occupants) {
         bool self = &other == &renamed;
+        if (!self && !seen) continue;
         send_to(other, new_jid, room.presence(renamed, other, self ? std::vector<int>{110} : std::vector<int>{}));
     }
 }
@@ -190,8 +219,10 @@ void MucModule::update_presence(Room& room, Occupant& occupant, const Stanza& st
     // §7.7: a new show or status is broadcast to every occupant.
     occupant.presence = presence_children(stanza);
     xmpp::Jid occupant_jid = room.occupant_jid(occupant.nick);
+    bool seen = room.broadcasts(occupant);
     for (const auto& [nick, other] : room.occupants) {
         bool self = &other == &occupant;
+        if (!self && !seen) continue;
         send_to(other, occupant_jid, room.presence(occupant, other, self ? std::vector<int>{110} : std::vector<int>{}));
     }
 }

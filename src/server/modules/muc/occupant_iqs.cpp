@@ -18,11 +18,16 @@ constexpr std::string_view ping_ns = "urn:xmpp:ping";
 
 void MucModule::occupant_iq(Room& room, Stanza stanza) {
     Occupant* sender = room.occupant_of(*stanza.from());
-    // XEP-0410 §3.2: whoever is not in the room learns so from not-acceptable.
-    if (!sender) return refuse(stanza, StanzaErrorCondition::not_acceptable, "you are not in the room", "cancel");
+    const xml::Element* payload = stanza.payload();
+    if (!sender) {
+        // XEP-0045 §6.6: a non-occupant's disco of an occupant is bad-request; anything else
+        // (XEP-0410 §3.2: a ping) tells it with not-acceptable that it is not in the room.
+        if (payload && (payload->xmlns() == ns::disco_info || payload->xmlns() == ns::disco_items))
+            return refuse(stanza, StanzaErrorCondition::bad_request, "only occupants query occupants");
+        return refuse(stanza, StanzaErrorCondition::not_acceptable, "you are not in the room", "cancel");
+    }
     Occupant* target = room.occupant(stanza.to()->resource());
     if (!target) return refuse(stanza, StanzaErrorCondition::item_not_found, "no such occupant");
-    const xml::Element* payload = stanza.payload();
     if (target == sender && payload && payload->is("ping", ping_ns)) {
         ctx_.send(stanza.iq_result());  // XEP-0410 §3.3: joined
         return;

@@ -107,6 +107,9 @@ xml::Element Room::presence(const Occupant& subject, const Occupant& viewer, std
     xml::Element p{"presence", "jabber:client"};
     if (unavailable) {
         p.set_attribute("type", "unavailable");
+        // §7.14: an exit message goes with the exit.
+        for (const auto& child : subject.presence)
+            if (child->is("status", "jabber:client")) p.add_child(child);
     } else {
         for (const auto& child : subject.presence) p.add_child(child);
     }

@@ -69,6 +69,7 @@ struct Room {
     RoomConfig config;
     std::string subject;         // §8.1; "" when none was set
     std::string subject_by;      // the nick that set it
+    std::int64_t subject_when = 0;  // when, in microseconds since the epoch; 0: never set
     std::map<std::string, Occupant> occupants;  // by nick
     std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
     // §7.10, §9.5: nicks registered by (or for) members, admins and owners; nobody else
@@ -88,6 +89,16 @@ struct Room {
     const xmpp::BareJid* reserved_by(std::string_view nick) const;
     xmpp::Jid occupant_jid(std::string_view nick) const;
     // Semi-anonymous (the default, §4.2): real JIDs only to moderators; non-anonymous: to all.
+    // §7.2.2: whether the others get `occupant`'s presence (muc#roomconfig_presencebroadcast).
+    bool broadcasts(const Occupant& occupant) const {
+        switch (occupant.role) {
+            case Role::moderator: return config.broadcast_moderator;
+            case Role::participant: return config.broadcast_participant;
+            case Role::visitor: return config.broadcast_visitor;
+            case Role::none: return false;
+        }
+        return false;
+    }
     bool sees_real_jids(const Occupant& viewer) const {
         return config.non_anonymous || viewer.role == Role::moderator;
     }

@@ -48,6 +48,18 @@ xml::Element config_form(const RoomConfig& config, std::string_view room) {
     add_field(form, "muc#roomconfig_membersonly", "boolean", "Only members may enter", config.members_only ? "1" : "0");
     add_field(form, "muc#roomconfig_moderatedroom", "boolean", "Only occupants with voice may speak",
               config.moderated ? "1" : "0");
+    {
+        auto& broadcast = form.add_child("field", std::string(data_ns));
+        broadcast.set_attribute("var", "muc#roomconfig_presencebroadcast").set_attribute("type", "list-multi");
+        broadcast.set_attribute("label", "Roles whose presence is broadcast");
+        for (auto [role, on] : {std::pair{"moderator", config.broadcast_moderator},
+                                std::pair{"participant", config.broadcast_participant},
+                                std::pair{"visitor", config.broadcast_visitor}})
+            if (on) broadcast.add_child("value", std::string(data_ns)).add_text(role);
+        add_option(broadcast, "Moderator", "moderator");
+        add_option(broadcast, "Participant", "participant");
+        add_option(broadcast, "Visitor", "visitor");
+    }
     add_field(form, "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
               config.non_anonymous ? "anyone" : "moderators");
     auto& whois = *form.children().back().element;
@@ -88,6 +100,17 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
         else if (var == "muc#roomconfig_allowinvites") ok = flag(next.allow_invites);
         else if (var == "muc#roomconfig_membersonly") ok = flag(next.members_only);
         else if (var == "muc#roomconfig_moderatedroom") ok = flag(next.moderated);
+        else if (var == "muc#roomconfig_presencebroadcast") {
+            next.broadcast_moderator = next.broadcast_participant = next.broadcast_visitor = false;
+            for (const auto& v : field.children()) {
+                if (v.is_text() || !v.element->is("value", data_ns)) continue;
+                std::string role = v.element->text();
+                if (role == "moderator") next.broadcast_moderator = true;
+                else if (role == "participant") next.broadcast_participant = true;
+                else if (role == "visitor") next.broadcast_visitor = true;
+                else ok = false;
+            }
+        }
         else if (var == "muc#roomconfig_whois") {
             ok = value == "anyone" || value == "moderators";
             next.non_anonymous = value == "anyone";

@@ -30,6 +30,8 @@ struct RoomConfig {
     bool allow_invites = true;          // muc#roomconfig_allowinvites: participants may invite
     bool members_only = false;  // muc#roomconfig_membersonly: only members, admins, owners enter
     bool moderated = false;     // muc#roomconfig_moderatedroom: newcomers without affiliation are visitors
+    // muc#roomconfig_presencebroadcast (§7.2.2): the roles whose presence the others get.
+    bool broadcast_moderator = true, broadcast_participant = true, broadcast_visitor = true;
 
     bool operator==(const RoomConfig&) const = default;
 };

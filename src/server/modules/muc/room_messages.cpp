@@ -1,5 +1,7 @@
 // Messages in a room: groupchat to everyone (§7.4), the subject (§8.1) and private messages
 // between occupants (§7.5). On the room's owner shard.
+#include <chrono>
+
 #include "server/modules/muc/muc_module.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -55,6 +57,9 @@ void MucModule::change_subject(Room& room, Occupant& sender, const Stanza& stanz
         return refuse(stanza, StanzaErrorCondition::forbidden, "only moderators may change the subject");
     room.subject = stanza.element().child_text("subject", ns::client);
     room.subject_by = sender.nick;
+    room.subject_when = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
     if (room.config.persistent) persist(room);
     xml::Element message = stanza.element();
     message.remove_attribute("from");

@@ -13,8 +13,17 @@ using xmpp::StanzaErrorCondition;
 void MucModule::register_room_iqs() {
     service_.iq.on_get(ns::disco_info, "query", To::entity, [this](IqRequest& r) { room_disco_info(r); });
     service_.iq.on_get(ns::disco_items, "query", To::entity, [this](IqRequest& r) {
-        // §6.5: the occupants need not be listed (and in a semi-anonymous room are not).
-        if (room_for(r)) r.reply(xml::Element{"query", std::string(ns::disco_items)});
+        // §6.5: the occupants' room JIDs go to those who see them anyway, the occupants;
+        // others get the empty list the XEP advises by default.
+        Room* room = room_for(r);
+        if (!room) return;
+        xml::Element query{"query", std::string(ns::disco_items)};
+        if (room->occupant_of(r.from()))
+            for (const auto& [nick, occupant] : room->occupants)
+                query.add_child("item", std::string(ns::disco_items))
+                    .set_attribute("jid", room->occupant_jid(nick).str())
+                    .set_attribute("name", nick);
+        r.reply(std::move(query));
     });
     service_.iq.on_set(owner_ns, "query", To::entity, [this](IqRequest& r) { owner_set(r); });
     service_.iq.on_get(owner_ns, "query", To::entity, [this](IqRequest& r) { owner_get(r); });
@@ -23,6 +32,11 @@ void MucModule::register_room_iqs() {
 Room* MucModule::room_for(IqRequest& request) {
     // (Iqs to an occupant JID never come here: the router gives them to on_entity_stanza.)
     const xmpp::Jid& to = *request.stanza().to();
+    if (loading_) {
+        // The persistent rooms are being read at start-up (milliseconds): ask again.
+        return request.error(xmpp::StanzaError{StanzaErrorCondition::resource_constraint, "the service is starting", "wait"}),
+               nullptr;
+    }
     auto it = rooms_.find(to.bare());
     // A locked room does not exist yet but for its owner (§10.1.1).
     if (it == rooms_.end() ||
@@ -117,6 +131,8 @@ void MucModule::owner_set(IqRequest& request) {
             if (rank(occupant.affiliation) < rank(Affiliation::member)) outsiders.push_back(nick);
         for (const auto& nick : outsiders) remove(*room, room->occupants.at(nick), 322, {});
     }
+    xmpp::BareJid jid = room->jid;  // a temporary room nobody is in ends here (a reference would dangle)
+    destroy_if_empty(jid);
 }
 
 void MucModule::owner_get(IqRequest& request) {
@@ -148,6 +164,7 @@ void MucModule::destroy(Room& room, const xml::Element* request) {
     // the owner's <destroy/> (alternate venue, password, reason) when there is one.
     for (const auto& [nick, occupant] : room.occupants) {
         Occupant gone = occupant;
+        gone.presence.clear();
         gone.role = Role::none;
         gone.affiliation = Affiliation::none;
         xml::Element presence = room.presence(gone, gone, {110}, true);

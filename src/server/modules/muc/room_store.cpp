@@ -1,5 +1,7 @@
 #include "server/modules/muc/room_store.hpp"
 
+#include <charconv>
+
 #include "xml/parse_element.hpp"
 #include "xml/writer.hpp"
 
@@ -23,6 +25,7 @@ std::string to_document(const Room& room) {
     }
     auto& subject = doc.add_child("subject", std::string(document_ns));
     subject.set_attribute("by", room.subject_by);
+    if (room.subject_when) subject.set_attribute("when", std::to_string(room.subject_when));
     subject.add_text(room.subject);
     return xml::to_string(doc);
 }
@@ -48,6 +51,8 @@ std::optional<Room> from_document(const xmpp::BareJid& jid, std::string_view tex
     if (const xml::Element* subject = doc->find_child("subject", document_ns)) {
         room.subject = subject->text();
         room.subject_by = std::string(subject->attribute("by"));
+        std::string_view when = subject->attribute("when");
+        std::from_chars(when.data(), when.data() + when.size(), room.subject_when);  // absent: 0
     }
     return room;
 }
