@@ -147,28 +147,36 @@ void TcpChannel::write(const xml::Element& element) {
 void TcpChannel::queue(std::string_view plaintext) {
     if (!socket_.is_open()) return;
     if (tls_) {
-        if (!plaintext.empty() && !tls_->write(plaintext)) failed_ = true;  // appends to out_
+        plain_.append(plaintext);
     } else {
         out_.append(plaintext);
     }
-    if (out_.size() > options_.max_outbound_queue) {
+    if (out_.size() + plain_.size() > options_.max_outbound_queue) {
         // A client that does not read must not grow our memory (DESIGN.md: bounded queues).
         if (!overflow_) log::info("outbound queue over {} bytes for {}, disconnecting", options_.max_outbound_queue, remote_);
         overflow_ = true;
         out_.clear();
+        plain_.clear();
         boost::system::error_code ec;
         socket_.cancel(ec);
         return;
     }
-    if (!writing_ && !out_.empty()) {
+    if (!writing_ && (!out_.empty() || !plain_.empty())) {
         writing_ = true;
         asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->write_loop(); },
                        asio::detached);
     }
 }
 
+void TcpChannel::seal() {
+    if (plain_.empty()) return;
+    if (tls_ && !tls_->write(plain_)) failed_ = true;  // appends to out_
+    plain_.clear();
+}
+
 Task<void> TcpChannel::write_loop() {
     boost::system::error_code ec;
+    seal();
     while (!out_.empty() && !overflow_) {
         sending_.swap(out_);
         co_await asio::async_write(socket_, asio::buffer(sending_), asio::redirect_error(asio::use_awaitable, ec));
@@ -180,10 +188,12 @@ Task<void> TcpChannel::write_loop() {
             break;
         }
         last_write_ = Clock::now();
+        seal();  // what was written meanwhile
     }
     writing_ = false;
     shrink(sending_);
     shrink(out_);
+    shrink(plain_);
     if (closing_ && socket_.is_open()) {
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         set_read_deadline(std::min(deadline_, Clock::now() + close_grace));
@@ -195,6 +205,7 @@ void TcpChannel::close_stream() {
     keepalives_ = false;
     queue("</stream:stream>");
     if (tls_) {
+        seal();  // the stream's last bytes go before the close_notify
         tls_->shutdown();
         queue({});  // the close_notify
     }

@@ -58,6 +58,7 @@ private:
     Task<void> timer_loop();
     Task<void> write_loop();
     void queue(std::string_view plaintext);
+    void seal();  // encrypts the plaintext waiting in plain_ into out_
     void wake_timer();
 
     boost::asio::ip::tcp::socket socket_;
@@ -66,6 +67,10 @@ private:
     std::unique_ptr<net::TlsSession> tls_;
     xml::StreamParser parser_;
     TcpChannelOptions options_;
+    // Under TLS, what is written waits here as plaintext until the write loop runs, and is
+    // then encrypted at once: a burst of stanzas (a room's fan-out, a roster push) becomes
+    // a few full records instead of one record, with its overhead, per stanza.
+    std::string plain_;
     std::string out_;      // queued bytes (ciphertext once TLS is on)
     std::string sending_;  // bytes being written now
     std::string remote_;
