@@ -108,5 +108,26 @@ TEST_P(MucPresence, a_delivery_error_from_an_occupant_removes_the_ghost) {
     EXPECT_TRUE(got_from(*owner, room + "/al").empty());
 }
 
+TEST_P(MucPresence, a_nick_of_spaces_only_is_refused) {
+    create();
+    alice->send("<presence to='" + room + "/  '><x xmlns='" + std::string(muc_ns) + "'/></presence>");
+    check(alice->expect(is("presence", "error")), "jid-malformed");
+}
+
+TEST_P(MucPresence, an_error_an_occupant_returns_to_a_forwarded_iq_does_not_name_it) {
+    create();
+    join(*alice, "al");
+    join(*bob, "bo");
+    alice->send("<iq type='get' id='v1' to='" + room + "/bo'><query xmlns='jabber:iq:version'/></iq>");
+    auto forwarded = bob->expect(is("iq", "get"));
+    EXPECT_EQ(forwarded.attribute("from"), room + "/al");
+    bob->send("<iq type='error' id='" + std::string(forwarded.attribute("id")) + "' to='" + room + "/al'>"
+              "<error type='cancel' by='" + bob->jid() + "'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    auto answer = alice->expect(has_id("v1"));
+    EXPECT_EQ(answer.attribute("from"), room + "/bo");
+    EXPECT_EQ(xml::to_string(answer).find("bob@localhost"), std::string::npos) << xml::to_string(answer);
+    check(answer, "service-unavailable");
+}
+
 }  // namespace
 }  // namespace starling::server::testing

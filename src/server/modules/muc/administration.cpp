@@ -139,7 +139,7 @@ void MucModule::admin_set(IqRequest& request) {
             if (item.has_attribute("nick") && rank(*affiliation) >= rank(Affiliation::member)) {
                 std::string_view asked = item.attribute("nick");
                 auto occupant_jid = asked.empty() ? std::optional<xmpp::Jid>{} : room->jid.with_resource(asked);
-                if (!asked.empty() && !occupant_jid)
+                if (!asked.empty() && (!occupant_jid || !visible_nick(asked)))
                     return request.error(StanzaErrorCondition::jid_malformed, "that nickname is not valid");
                 nick = occupant_jid ? std::string(occupant_jid->resource()) : std::string{};
                 const xmpp::BareJid* holder = nick->empty() ? nullptr : room->reserved_by(*nick);

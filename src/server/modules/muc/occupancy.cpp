@@ -39,8 +39,11 @@ void MucModule::on_presence(Stanza stanza) {
         return leave(*room, *occupant, from);
     }
     if (!stanza.type().empty()) return;  // subscriptions and probes mean nothing to a room
-    // §7.2.6: a nickname is the resource of the room JID; none is jid-malformed.
+    // §7.2.6: a nickname is the resource of the room JID; none is jid-malformed, and so is
+    // one nobody could see (§17.1: only spaces).
     if (!to.has_resource()) return refuse(stanza, StanzaErrorCondition::jid_malformed, "a room nickname is required");
+    if (!visible_nick(to.resource()))
+        return refuse(stanza, StanzaErrorCondition::jid_malformed, "a room nickname cannot be only spaces");
     if (occupant) {
         if (occupant->nick != to.resource()) return change_nick(*room, *occupant, stanza);
         // §7.2.1, §17.3: a join (<x xmlns='muc'/>) from a session already inside is a client

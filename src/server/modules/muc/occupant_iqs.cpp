@@ -45,6 +45,10 @@ Task<void> MucModule::forward_iq(Stanza original, Stanza forwarded) {
     // the asker, under the asker's id.
     xml::Element reply = answer.element();
     reply.set_attribute("id", original.id());
+    // An error's 'by' names whoever made it (RFC 6120 §8.3.2): the occupant's real JID,
+    // which the room keeps from the asker; the room is the one answering.
+    for (auto& child : reply.children())
+        if (!child.is_text() && child.element->is("error", ns::client)) child.element->remove_attribute("by");
     ctx_.send(Stanza{StanzaKind::iq, std::move(reply), *original.to(), *original.from()});
 }
 

@@ -87,6 +87,7 @@ void MucModule::registration_set(IqRequest& request) {
     auto jid = room->jid.with_resource(*asked);
     if (!jid) return request.error(StanzaErrorCondition::jid_malformed, "that nickname is not valid");
     std::string nick{jid->resource()};
+    if (!visible_nick(nick)) return request.error(StanzaErrorCondition::jid_malformed, "a nickname cannot be only spaces");
     const xmpp::BareJid* holder = room->reserved_by(nick);
     const Occupant* occupant = room->occupant(nick);
     if ((holder && *holder != who) || (occupant && occupant->real != who))

@@ -33,6 +33,9 @@ int rank(Affiliation affiliation);
 int rank(Role role);  // none < visitor < participant < moderator
 inline bool is_admin_or_owner(Affiliation a) { return a == Affiliation::admin || a == Affiliation::owner; }
 
+// §17.1: a nick of spaces only is invisible, so not allowed.
+inline bool visible_nick(std::string_view nick) { return nick.find_first_not_of(' ') != std::string_view::npos; }
+
 // Whether a data form is a voice request or its approval (muc#request, §7.13, §8.6).
 bool is_voice_form(const xml::Element& form);
 
