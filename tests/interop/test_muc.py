@@ -3,7 +3,7 @@ room creation and the instant room (§10.1), entering (§7.1, §7.2: occupant pr
 self-presence, semi-anonymous items, the subject, nick conflict, no nick, locked room),
 exiting (§7.14, and the session ending without it, RFC 6121 §4.6.3), groupchat (§7.4),
 private messages (§7.5), nick change (§7.6) and the subject (§8.1), plus slixmpp's own
-xep_0045 plugin at its defaults. The module "muc" is off by default: one test checks that.
+xep_0045 plugin at its defaults. The module "muc" is on by default: one test checks that.
 
 Stanzas are sent raw so the tests say exactly what goes on the wire. All tests share one
 server; each uses a room of its own (uuid). Checks that something does NOT arrive wait
@@ -195,7 +195,9 @@ def test_service_disco_info_and_host_disco_items_6_1_6_2(srv):
     run(body())
 
 
-def test_muc_is_off_by_default(make_server):
+def test_muc_is_on_by_default(make_server):
+    """At the defaults (no [modules] section), conference.localhost is there and a user can
+    make a room and enter it."""
     server = make_server()
     server.add_user("alice")
     server.start()
@@ -204,7 +206,11 @@ def test_muc_is_off_by_default(make_server):
         alice = await connect(server, "alice")
         items = await alice.query("get", "localhost", f"<query xmlns='{NS_DISCO_ITEMS}'/>")
         assert items["type"] == "result", str(items)
-        assert SERVICE not in {i.get("jid") for i in items.xml.iter(f"{{{NS_DISCO_ITEMS}}}item")}, str(items)
+        assert SERVICE in {i.get("jid") for i in items.xml.iter(f"{{{NS_DISCO_ITEMS}}}item")}, str(items)
+        room = new_room()
+        own = await enter(alice, room, "alice")
+        assert {110, 201} <= status_codes(own), str(own)
+        assert (await alice.query("set", room, INSTANT))["type"] == "result"
 
     run(body())
 

@@ -119,8 +119,19 @@ TEST_P(EchoService, a_reply_from_someone_else_with_the_same_id_does_not_count) {
     EXPECT_EQ(report.child_text("body", ns::client), "you answered: result");
 }
 
-TEST(ServiceDefaults, without_modules_serving_a_subdomain_the_host_lists_no_items_and_it_is_a_remote_domain) {
+TEST(ServiceDefaults, at_the_defaults_the_host_lists_the_conference_service) {
     TestServer server;
+    server.add_user("alice");
+    auto alice = server.login("alice");
+    auto items = alice->query("get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
+    const auto* query = items.find_child("query", ns::disco_items);
+    ASSERT_NE(query, nullptr);
+    ASSERT_EQ(query->child_element_count(), 1u);
+    EXPECT_EQ(query->find_child("item", ns::disco_items)->attribute("jid"), "conference.localhost");
+}
+
+TEST(ServiceDefaults, without_modules_serving_a_subdomain_the_host_lists_no_items_and_it_is_a_remote_domain) {
+    TestServer server{{.config = "[modules]\nenabled = [\"disco\", \"ping\", \"roster\"]\n"}};
     server.add_user("alice");
     auto alice = server.login("alice");
     auto items = alice->query("get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");

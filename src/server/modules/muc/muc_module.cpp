@@ -200,8 +200,9 @@ const config::ModuleOptionsOf<Options> options{
 extern const ModuleInfo info{
     .name = "muc",
     .description = "Multi-User Chat at conference.<domain>",
-    .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject, history, invitations, roles and affiliations, members-only and moderated rooms)"}},
-    .enabled_by_default = false,
+    .xeps = {{45, "1.35.5", "Multi-User Chat (rooms, occupants, groupchat, private messages, subject, history, invitations, roles and affiliations, members-only and moderated rooms)"},
+              {410, "1.1.0", "MUC Self-Ping (the room answers an occupant's ping to itself)"}},
+    .enabled_by_default = true,  // as ejabberd's default configuration; Prosody's needs a Component line
     .options = &options,
     .create = create_module_with_options<MucModule, Options>,
 };
