@@ -47,8 +47,8 @@ Task<Stanza> Router::query(Stanza iq, std::chrono::milliseconds timeout) {
 }
 
 // A result or error for an iq a module sent (its id names the waiting shard), addressed to
-// the host or a service or entity: carried to that shard. Replies to accounts are theirs,
-// whatever their id.
+// the host, a service or entity, or an account's bare JID: carried to that shard. Replies to
+// an account's resources are theirs, whatever their id.
 bool Router::take_reply(const Stanza& stanza) {
     auto owner = PendingIqs::shard_of(stanza.id());
     if (!owner || *owner >= server_.shards().size()) return false;
@@ -89,8 +89,11 @@ void Router::route(Stanza stanza) {
     }
     Host* local = host_of(to->domain());
     Service* service = local ? nullptr : service_for(to->domain());
+    // A reply to a module's query: to the host, a service or an entity, or to an account's
+    // bare JID (PEP asks a contact's client from the account; a client never gets a reply at
+    // its bare JID, RFC 6121 §8.5.2.1.3, so nothing is taken from one).
     if (stanza.kind() == StanzaKind::iq && !stanza.is_iq_request() &&
-        (service || (local && !to->has_local())) && take_reply(stanza))
+        (service || (local && (!to->has_local() || !to->has_resource()))) && take_reply(stanza))
         return;
     if (service) {
         if (!to->has_local()) return handle_for_service(*service, std::move(stanza));
