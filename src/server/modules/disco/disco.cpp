@@ -5,7 +5,6 @@
 // One instance per shard; handlers run on the shard that dispatched them, and the caps
 // verification string is computed once per shard, at the first stream that needs it (every
 // module has registered by then).
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,11 +15,11 @@
 #include <tuple>
 #include <vector>
 
-#include "base/base64.hpp"
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "server/module/service_disco.hpp"
+#include "xmpp/caps.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::disco {
@@ -29,7 +28,7 @@ using namespace server;
 
 namespace {
 
-constexpr std::string_view caps_ns = "http://jabber.org/protocol/caps";
+using xmpp::caps_ns;
 constexpr std::string_view caps_node = "https://starling.example/";
 constexpr std::string_view data_ns = "jabber:x:data";
 constexpr std::string_view serverinfo_type = "http://jabber.org/network/serverinfo";
@@ -77,71 +76,6 @@ std::optional<xml::Element> contact_form(const Options& o) {
         for (const auto& v : *values) field.add_child("value", std::string(data_ns)).add_text(v);
     }
     return x;
-}
-
-std::vector<const xml::Element*> children(const xml::Element& e, std::string_view name, std::string_view xmlns) {
-    std::vector<const xml::Element*> out;
-    for (const auto& n : e.children())
-        if (!n.is_text() && n.element->is(name, xmlns)) out.push_back(n.element.get());
-    return out;
-}
-
-// XEP-0115 §5.1, from a disco#info <query/>: identities, features, then extended forms,
-// each sorted by octets (std::string compares as unsigned char, i;octet), then SHA-1 and
-// Base64. Text is used as it is: '&lt;' in the XML is already '<' here, and a literal
-// "&lt;" stays four characters (§5.1 note).
-std::string verification_string(const xml::Element& query) {
-    std::string s;
-    std::vector<std::tuple<std::string, std::string, std::string, std::string>> identities;
-    for (const auto* i : children(query, "identity", ns::disco_info))
-        identities.emplace_back(i->attribute("category"), i->attribute("type"), i->attribute("xml:lang"),
-                                i->attribute("name"));
-    std::sort(identities.begin(), identities.end());
-    for (const auto& [category, type, lang, name] : identities)
-        s += category + '/' + type + '/' + lang + '/' + name + '<';
-
-    std::vector<std::string> features;
-    for (const auto* f : children(query, "feature", ns::disco_info)) features.emplace_back(f->attribute("var"));
-    std::sort(features.begin(), features.end());
-    for (const auto& f : features) s += f + '<';
-
-    struct Form {
-        std::string type;
-        std::vector<std::pair<std::string, std::vector<std::string>>> fields;  // var, values
-    };
-    std::vector<Form> forms;
-    for (const auto* x : children(query, "x", data_ns)) {
-        Form form;
-        bool typed = false;
-        for (const auto* field : children(*x, "field", data_ns)) {
-            std::vector<std::string> values;
-            for (const auto* v : children(*field, "value", data_ns)) values.push_back(v->text());
-            if (field->attribute("var") == "FORM_TYPE") {
-                typed = !values.empty();
-                if (typed) form.type = values.front();
-                continue;
-            }
-            std::sort(values.begin(), values.end());
-            form.fields.emplace_back(std::string(field->attribute("var")), std::move(values));
-        }
-        if (!typed) continue;  // XEP-0128 §3: an extension form without FORM_TYPE is not one
-        std::sort(form.fields.begin(), form.fields.end());
-        forms.push_back(std::move(form));
-    }
-    std::sort(forms.begin(), forms.end(), [](const Form& a, const Form& b) { return a.type < b.type; });
-    for (const auto& form : forms) {
-        s += form.type + '<';
-        for (const auto& [var, values] : form.fields) {
-            s += var + '<';
-            for (const auto& v : values) s += v + '<';
-        }
-    }
-
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (!EVP_Digest(s.data(), s.size(), digest, &size, EVP_sha1(), nullptr))
-        throw std::runtime_error("SHA-1 failed");
-    return base64::encode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 }  // namespace
@@ -200,7 +134,7 @@ private:
 
     // Computed from the very reply disco#info gives, so the two cannot disagree.
     const std::string& caps_ver() {
-        if (!caps_ver_) caps_ver_ = verification_string(host_info());
+        if (!caps_ver_) caps_ver_ = *xmpp::caps_verification(host_info());
         return *caps_ver_;
     }
 
