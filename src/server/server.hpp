@@ -20,6 +20,7 @@
 #include "net/task.hpp"
 #include "net/tls_domains.hpp"
 #include "server/config/config.hpp"
+#include "server/module/caps_cache.hpp"
 #include "server/routing/host.hpp"
 #include "server/routing/router.hpp"
 #include "server/stream/c2s/auth_throttle.hpp"
@@ -89,6 +90,8 @@ public:
     // For CPU-heavy work that must not stall a shard or the storage thread: PBKDF2 of a
     // PLAIN login.
     boost::asio::thread_pool& hashing() { return hashing_; }
+    // What entities that send presence to accounts can do (XEP-0115), for every shard.
+    CapsCache& caps() { return caps_; }
     // Every served domain's certificate (the TLS of new connections).
     const net::TlsDomains& tls() const { return tls_; }
     // Any shard: deletes an account and everything every module stored for it (the same
@@ -116,6 +119,7 @@ private:
     std::vector<std::unique_ptr<ShardContext>> contexts_;
     std::unique_ptr<storage::StorageThread> storage_;
     boost::asio::thread_pool hashing_{1};
+    CapsCache caps_;
     net::TlsDomains tls_;
     AuthThrottle auth_throttle_;
     PreauthTable preauth_;

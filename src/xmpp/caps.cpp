@@ -85,8 +85,15 @@ std::optional<std::string> caps_verification(const xml::Element& query, std::str
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (!EVP_Digest(s.data(), s.size(), digest, &size, md, nullptr))
-        throw std::runtime_error("SHA-1 failed");
+        throw std::runtime_error("the caps digest failed");
     return base64::encode(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+std::optional<Caps> caps_of(const xml::Element& presence) {
+    const xml::Element* c = presence.find_child("c", caps_ns);
+    if (!c || c->attribute("hash").empty() || c->attribute("ver").empty() || c->attribute("node").empty())
+        return std::nullopt;
+    return Caps{std::string(c->attribute("hash")), std::string(c->attribute("node")), std::string(c->attribute("ver"))};
 }
 
 }  // namespace starling::xmpp

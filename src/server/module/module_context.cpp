@@ -11,6 +11,7 @@
 #include "server/config/config.hpp"
 #include "server/storage/accounts/account_store.hpp"
 #include "server/module/service.hpp"
+#include "xmpp/namespaces.hpp"
 
 namespace starling::server {
 
@@ -60,6 +61,28 @@ Service& ModuleContext::add_service(std::string_view label, std::string name) {
     core_.add_service(*service);
     services_.push_back(std::move(service));
     return *services_.back();
+}
+
+}  // namespace starling::server
+
+namespace starling::server {
+
+Task<CapsFeaturesPtr> ModuleContext::learn_caps(xmpp::Jid asker, xmpp::Jid full, xmpp::Caps caps) const {
+    if (CapsFeaturesPtr known = core_.caps.note(full, caps)) co_return known;
+    if (!core_.caps.start_asking(caps)) co_return nullptr;
+    // XEP-0115 §6.2: the version's features, by the node 'node#ver'.
+    xml::Element iq{"iq", std::string(ns::client)};
+    iq.set_attribute("type", "get");
+    iq.add_child("query", std::string(ns::disco_info)).set_attribute("node", caps.node + '#' + caps.ver);
+    xmpp::Stanza request{xmpp::StanzaKind::iq, std::move(iq), asker, full};
+    Task<xmpp::Stanza> asking = query(std::move(request), std::chrono::seconds{10});
+    xmpp::Stanza answer = co_await std::move(asking);
+    const xml::Element* found = answer.type() == "result" ? answer.element().find_child("query", ns::disco_info) : nullptr;
+    CapsFeaturesPtr features = core_.caps.finish_asking(caps, found);
+    if (!features && found)
+        log::info("caps: {} answered for {} ver {} with features that do not hash to it; not kept", full.str(),
+                  caps.node, caps.ver);
+    co_return features;
 }
 
 }  // namespace starling::server

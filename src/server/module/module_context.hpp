@@ -15,6 +15,7 @@
 #include "net/call_on.hpp"
 #include "net/task.hpp"
 #include "server/module/accounts.hpp"
+#include "server/module/caps_cache.hpp"
 #include "server/module/disco_registry.hpp"
 #include "server/module/exports.hpp"
 #include "server/module/hooks.hpp"
@@ -61,6 +62,8 @@ struct CoreServices {
     std::function<boost::asio::io_context::executor_type(std::size_t shard)> executor_of;
     // This module's instance (same module, same domain) on a shard; use it on that shard only.
     std::function<Module&(std::size_t shard)> instance_on;
+    // Server-wide: the capabilities of entities that send presence (caps_cache.hpp).
+    CapsCache& caps;
 };
 
 class ModuleContext {
@@ -144,6 +147,14 @@ public:
     // An entity (or the service) that goes away: its queries still waiting on this shard
     // resume at once with remote-server-timeout instead of at their timeout.
     void cancel_queries(const xmpp::Jid& from) const { core_.cancel_queries(from); }
+    // XEP-0115: what entities that send presence can do, server-wide (caps_cache.hpp).
+    CapsCache& caps() const { return core_.caps; }
+    // The features of `full`, whose presence carried `caps`, asking it (disco#info to
+    // 'node#ver', from `asker`: an account it sends presence to, so its client answers) if
+    // nobody has asked for that version yet. Null when unknown: no answer, an answer that
+    // does not hash to the version, or another task asking the same version now (then
+    // caps().features_of(full) has them once that answer is in).
+    Task<CapsFeaturesPtr> learn_caps(xmpp::Jid asker, xmpp::Jid full, xmpp::Caps caps) const;
     // Runs a task of the module's on this shard; a failure is logged with the module's name.
     // From the constructor too: the task starts once the shard runs (loading what a module
     // keeps, before its first stanza). (Tasks are not yet cancelled when the module goes:

@@ -40,7 +40,8 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
                           [&server](std::size_t shard) { return server.shards().at(shard).executor(); },
                           [&server, domain = domain_, name = std::string(info->name)](std::size_t shard) -> Module& {
                               return server.module_on(shard, domain, name);
-                          }};
+                          },
+                          server.caps()};
         auto ctx = std::make_unique<ModuleContext>(std::string(info->name), domain_, config_, settings_, hooks_, iq_,
                                                    disco_, exports_, std::move(core));
         static const std::any no_options;

@@ -1,11 +1,15 @@
 // What PEP needs of the core on an account's side (DESIGN.md "Rooms and nodes"): a module
 // asks a contact's client something from the account's bare JID and resumes with the answer
-// (ctx.query), and nobody else's reply with the same id counts. 1 and 4 shards.
+// (ctx.query), and nobody else's reply with the same id counts; the caps cache learns a
+// contact's features from its presence, asking once per version and keeping only answers
+// that hash to it (XEP-0115 §5.4). 1 and 4 shards.
 #include <gtest/gtest.h>
 
+#include "server/module/events.hpp"
 #include "server/module/module.hpp"
 #include "server/testing/test_server.hpp"
 #include "xml/writer.hpp"
+#include "xmpp/caps.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::server::testing {
@@ -41,13 +45,59 @@ private:
 
 const ModuleInfo asker_module{.name = "asker", .create = create_module<Asker>};
 
+// Learns the caps of every full JID that sends presence to an account; <features who=''/>
+// to one's bare JID lists what is known of `who`.
+class CapsWatcher final : public Module {
+public:
+    explicit CapsWatcher(ModuleContext& ctx) : ctx_{ctx} {
+        ctx.on<PresenceToAccount>([this](PresenceToAccount& e) { seen(e.stanza); });
+        ctx.iq().on_get(ask_ns, "features", To::account, [this](IqRequest& r) {
+            auto who = xmpp::Jid::parse(r.payload().attribute("who"));
+            xml::Element answer{"features", std::string(ask_ns)};
+            if (CapsFeaturesPtr known = who ? ctx_.caps().features_of(*who) : nullptr)
+                for (const auto& f : known->features) answer.add_child("feature", std::string(ask_ns)).add_text(f);
+            r.reply(std::move(answer));
+        });
+    }
+
+private:
+    Flow seen(const xmpp::Stanza& presence) {
+        const auto& from = presence.from();
+        if (!from || !from->has_resource()) return Flow::next;
+        if (presence.type() == "unavailable") {
+            ctx_.caps().forget(*from);
+        } else if (auto caps = xmpp::caps_of(presence.element()); caps && presence.type().empty()) {
+            ctx_.spawn(learn(presence.to()->bare().jid(), *from, *caps));
+        }
+        return Flow::next;
+    }
+    Task<void> learn(xmpp::Jid asker, xmpp::Jid full, xmpp::Caps caps) {
+        Task<CapsFeaturesPtr> learning = ctx_.learn_caps(std::move(asker), std::move(full), std::move(caps));
+        co_await std::move(learning);
+    }
+
+    ModuleContext& ctx_;
+};
+
+const ModuleInfo caps_module{.name = "caps_watcher", .create = create_module<CapsWatcher>};
+
 class AccountQueries : public ::testing::TestWithParam<std::size_t> {
 protected:
     AccountQueries() {
         server.add_user("alice");
         server.add_user("bob");
     }
-    TestServer server{{.shards = GetParam(), .extra_modules = {&asker_module}}};
+    TestServer server{{.shards = GetParam(), .extra_modules = {&asker_module, &caps_module}}};
+
+    // What alice's server knows `who` can do.
+    std::vector<std::string> features(TestClient& alice, std::string_view who) {
+        auto reply = alice.query("get", "alice@localhost", "<features xmlns='urn:test:ask' who='" + std::string(who) + "'/>");
+        std::vector<std::string> out;
+        if (const auto* f = reply.find_child("features", ask_ns))
+            for (const auto& n : f->children())
+                if (!n.is_text()) out.push_back(n.element->text());
+        return out;
+    }
 };
 
 INSTANTIATE_TEST_SUITE_P(Shards, AccountQueries, ::testing::Values(1, 4),
@@ -69,6 +119,58 @@ TEST_P(AccountQueries, a_query_from_an_accounts_bare_jid_resumes_with_the_answer
     ASSERT_NE(got, nullptr);
     EXPECT_EQ(got->attribute("type"), "result");
     EXPECT_EQ(got->attribute("from"), "bob@localhost/phone");
+}
+
+// XEP-0115 §5.2's example: Exodus 0.9.1.
+constexpr const char* exodus_info =
+    "<identity category='client' name='Exodus 0.9.1' type='pc'/>"
+    "<feature var='http://jabber.org/protocol/caps'/><feature var='http://jabber.org/protocol/disco#items'/>"
+    "<feature var='http://jabber.org/protocol/disco#info'/><feature var='http://jabber.org/protocol/muc'/>";
+constexpr const char* exodus_caps =
+    "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' "
+    "ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>";
+
+TEST_P(AccountQueries, a_contacts_features_are_asked_once_per_version_and_kept_only_if_they_hash_to_it) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob", "phone");
+    auto bob2 = server.login("bob", "laptop");
+    bob->send(std::string("<presence to='alice@localhost'>") + exodus_caps + "</presence>");
+    auto asked = bob->expect(is("iq", "get"));
+    EXPECT_EQ(asked.attribute("from"), "alice@localhost");
+    const auto* q = asked.find_child("query", ns::disco_info);
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(q->attribute("node"), "http://code.google.com/p/exodus#QgayPKawpkPSDYmwT/WM94uAlu0=");
+    bob->send("<iq type='result' id='" + std::string(asked.attribute("id")) + "' to='alice@localhost'>"
+              "<query xmlns='http://jabber.org/protocol/disco#info' node='" + std::string(q->attribute("node")) + "'>" +
+              exodus_info + "</query></iq>");
+    bob->sync();
+    std::vector<std::string> exodus{"http://jabber.org/protocol/caps", "http://jabber.org/protocol/disco#info",
+                                    "http://jabber.org/protocol/disco#items", "http://jabber.org/protocol/muc"};
+    EXPECT_EQ(features(*alice, "bob@localhost/phone"), exodus);
+    // The same version from another resource: known, nobody asked.
+    bob2->send(std::string("<presence to='alice@localhost'>") + exodus_caps + "</presence>");
+    bob2->sync();
+    for (const auto& e : bob2->drain()) EXPECT_FALSE(e.is("iq", ns::client)) << xml::to_string(e);
+    EXPECT_EQ(features(*alice, "bob@localhost/laptop"), exodus);
+    // Gone: forgotten.
+    bob2->send("<presence type='unavailable' to='alice@localhost'/>");
+    bob2->sync();
+    EXPECT_TRUE(features(*alice, "bob@localhost/laptop").empty());
+}
+
+TEST_P(AccountQueries, features_that_do_not_hash_to_the_version_are_not_kept_nor_asked_again) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob", "phone");
+    const std::string caps = "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:liar' ver='AAAAAAAAAAAAAAAAAAAAAAAAAAA='/>";
+    bob->send("<presence to='alice@localhost'>" + caps + "</presence>");
+    auto asked = bob->expect(is("iq", "get"));
+    bob->send("<iq type='result' id='" + std::string(asked.attribute("id")) + "' to='alice@localhost'>"
+              "<query xmlns='http://jabber.org/protocol/disco#info'>" + std::string(exodus_info) + "</query></iq>");
+    bob->sync();
+    EXPECT_TRUE(features(*alice, "bob@localhost/phone").empty());
+    bob->send("<presence to='alice@localhost'>" + caps + "</presence>");
+    bob->sync();
+    for (const auto& e : bob->drain()) EXPECT_FALSE(e.is("iq", ns::client)) << xml::to_string(e);
 }
 
 }  // namespace
