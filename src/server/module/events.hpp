@@ -159,4 +159,27 @@ struct ResourceUnbound {
     const xmpp::Jid& jid;
 };
 
+// Owner shard of the account: a disco#info request to an account's bare JID (XEP-0030) from
+// the account itself or someone who receives its presence (RFC 6121 §8.5.1: nobody else
+// learns anything), answered by the disco module. Handlers add what the account offers to
+// `query` (PEP: the pubsub/pep identity, XEP-0163 §6.1; a node's own info). `node` empty:
+// the account; otherwise the handler that knows the node sets `node_found` (else
+// item-not-found).
+struct AccountDiscoInfo {
+    const xmpp::BareJid& account;
+    const xmpp::Jid& requester;
+    std::string_view node;
+    xml::Element& query;
+    bool node_found = false;
+};
+
+// The same for disco#items (PEP: the account's nodes, XEP-0163 §6.2).
+struct AccountDiscoItems {
+    const xmpp::BareJid& account;
+    const xmpp::Jid& requester;
+    std::string_view node;
+    xml::Element& query;
+    bool node_found = false;
+};
+
 }  // namespace starling::server

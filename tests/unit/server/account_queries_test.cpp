@@ -81,13 +81,41 @@ private:
 
 const ModuleInfo caps_module{.name = "caps_watcher", .create = create_module<CapsWatcher>};
 
+// What PEP will add to an account's disco: an identity, and one node, "notes".
+class AccountNodes final : public Module {
+public:
+    explicit AccountNodes(ModuleContext& ctx) {
+        ctx.on<AccountDiscoInfo>([](AccountDiscoInfo& e) {
+            if (e.node.empty()) {
+                e.query.add_child("identity", std::string(ns::disco_info))
+                    .set_attribute("category", "pubsub")
+                    .set_attribute("type", "pep");
+            } else if (e.node == "notes") {
+                e.node_found = true;
+                e.query.add_child("identity", std::string(ns::disco_info))
+                    .set_attribute("category", "pubsub")
+                    .set_attribute("type", "leaf");
+            }
+        });
+        ctx.on<AccountDiscoItems>([](AccountDiscoItems& e) {
+            if (!e.node.empty()) return;
+            e.query.add_child("item", std::string(ns::disco_items))
+                .set_attribute("jid", e.account.str())
+                .set_attribute("node", "notes");
+        });
+    }
+};
+
+const ModuleInfo nodes_module{.name = "account_nodes", .create = create_module<AccountNodes>};
+
 class AccountQueries : public ::testing::TestWithParam<std::size_t> {
 protected:
     AccountQueries() {
         server.add_user("alice");
         server.add_user("bob");
+        server.add_user("carol");
     }
-    TestServer server{{.shards = GetParam(), .extra_modules = {&asker_module, &caps_module}}};
+    TestServer server{{.shards = GetParam(), .extra_modules = {&asker_module, &caps_module, &nodes_module}}};
 
     // What alice's server knows `who` can do.
     std::vector<std::string> features(TestClient& alice, std::string_view who) {
@@ -171,6 +199,50 @@ TEST_P(AccountQueries, features_that_do_not_hash_to_the_version_are_not_kept_nor
     bob->send("<presence to='alice@localhost'>" + caps + "</presence>");
     bob->sync();
     for (const auto& e : bob->drain()) EXPECT_FALSE(e.is("iq", ns::client)) << xml::to_string(e);
+}
+
+bool has_identity(const xml::Element& reply, std::string_view category, std::string_view type) {
+    const auto* q = reply.find_child("query", ns::disco_info);
+    if (!q) return false;
+    for (const auto& n : q->children())
+        if (!n.is_text() && n.element->is("identity", ns::disco_info) && n.element->attribute("category") == category &&
+            n.element->attribute("type") == type)
+            return true;
+    return false;
+}
+
+TEST_P(AccountQueries, modules_add_to_an_accounts_disco_for_the_account_and_those_who_see_its_presence) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob");
+    auto carol = server.login("carol");
+    auto own = alice->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+    EXPECT_TRUE(has_identity(own, "account", "registered")) << xml::to_string(own);
+    EXPECT_TRUE(has_identity(own, "pubsub", "pep")) << xml::to_string(own);
+    // carol does not receive alice's presence: nothing, not even that alice exists.
+    auto stranger = carol->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+    ASSERT_EQ(stranger.attribute("type"), "error");
+    EXPECT_NE(stranger.find_child("error", ns::client)->find_child("service-unavailable", ns::stanza_errors), nullptr);
+    // bob does, once alice approved his subscription.
+    alice->send("<presence/>");
+    alice->sync();
+    bob->send("<presence type='subscribe' to='alice@localhost'/>");
+    alice->expect(is("presence", "subscribe"));
+    alice->send("<presence type='subscribed' to='bob@localhost'/>");
+    alice->sync();
+    bob->sync();
+    auto contact = bob->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+    EXPECT_TRUE(has_identity(contact, "pubsub", "pep")) << xml::to_string(contact);
+    auto node = bob->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#info' node='notes'/>");
+    EXPECT_TRUE(has_identity(node, "pubsub", "leaf")) << xml::to_string(node);
+    EXPECT_EQ(node.find_child("query", ns::disco_info)->attribute("node"), "notes");
+    auto unknown = bob->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#info' node='nope'/>");
+    EXPECT_NE(unknown.find_child("error", ns::client)->find_child("item-not-found", ns::stanza_errors), nullptr);
+    auto items = bob->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
+    const auto* item = items.find_child("query", ns::disco_items)->find_child("item", ns::disco_items);
+    ASSERT_NE(item, nullptr) << xml::to_string(items);
+    EXPECT_EQ(item->attribute("node"), "notes");
+    auto no_items = carol->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
+    EXPECT_EQ(no_items.attribute("type"), "error");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
 #include "server/module/module.hpp"
+#include "server/module/presence_subscriptions.hpp"
 #include "server/module/service_disco.hpp"
 #include "xmpp/caps.hpp"
 #include "xmpp/namespaces.hpp"
@@ -83,7 +84,7 @@ std::optional<xml::Element> contact_form(const Options& o) {
 class DiscoModule final : public Module {
 public:
     DiscoModule(ModuleContext& ctx, const Options& options)
-        : registry_{ctx.disco()}, contact_form_{contact_form(options)} {
+        : ctx_{ctx}, registry_{ctx.disco()}, contact_form_{contact_form(options)} {
         registry_.add_identity({"server", "im", "Starling"});
         registry_.add_feature(ns::disco_info);
         registry_.add_feature(ns::disco_items);
@@ -91,9 +92,9 @@ public:
         registry_.add_feature(ns::disco_info, To::account);
         registry_.add_feature(ns::disco_items, To::account);
         ctx.iq().on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { info(r, To::host); });
-        ctx.iq().on_get(ns::disco_info, "query", To::account, [this](IqRequest& r) { info(r, To::account); });
+        ctx.iq().on_get(ns::disco_info, "query", To::account, [this](IqRequest& r) { return answer_account_info(r); });
         ctx.iq().on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { items(r, To::host); });
-        ctx.iq().on_get(ns::disco_items, "query", To::account, [this](IqRequest& r) { items(r, To::account); });
+        ctx.iq().on_get(ns::disco_items, "query", To::account, [this](IqRequest& r) { return answer_account_items(r); });
         // XEP-0115 §6.3: the server's caps as a stream feature, so a client need not ask
         // disco#info at every login.
         ctx.on<StreamFeaturesOffered>([this](StreamFeaturesOffered& e) {
@@ -103,17 +104,52 @@ public:
     }
 
 private:
-    void info(IqRequest& request, To to) {
+    void info(IqRequest& request, To) {
         std::string_view node = request.payload().attribute("node");
         // XEP-0115 §6.2: the caps node 'node#ver' is a name for the server's own info.
         // Other nodes are not offered: XEP-0030 §3.1, item-not-found.
-        if (!node.empty() && (to != To::host || node != std::string(caps_node) + '#' + caps_ver()))
+        if (!node.empty() && node != std::string(caps_node) + '#' + caps_ver())
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
-        // §3.3 / RFC 6121: an account's information is for its owner only (and, later, its
-        // subscribers); others learn nothing about whether it exists.
-        if (to == To::account && request.from().bare() != request.stanza().to()->bare())
-            return request.error(xmpp::StanzaErrorCondition::service_unavailable);
-        xml::Element query = to == To::host ? host_info() : account_info();
+        xml::Element query = host_info();
+        if (!node.empty()) query.set_attribute("node", node);
+        request.reply(std::move(query));
+    }
+
+    // RFC 6121 §8.5.1, XEP-0030 §3.3: an account's information is for the account and those
+    // who receive its presence; others learn nothing, not even whether it exists.
+    Task<bool> may_see(const xmpp::BareJid& account, const xmpp::Jid& requester) {
+        if (requester.bare() == account) co_return true;
+        auto* subscriptions = ctx_.find<PresenceSubscriptions>();
+        if (!subscriptions) co_return false;
+        Task<bool> asking = subscriptions->receives_presence(account, requester.bare());
+        bool receives = co_await std::move(asking);
+        co_return receives;
+    }
+
+    Task<void> answer_account_info(IqRequest& request) {
+        xmpp::BareJid account = request.stanza().to()->bare();
+        xmpp::Jid requester = request.from();
+        Task<bool> checking = may_see(account, requester);
+        if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
+        std::string node{request.payload().attribute("node")};
+        xml::Element query = node.empty() ? account_info() : xml::Element{"query", std::string(ns::disco_info)};
+        AccountDiscoInfo event{account, requester, node, query};
+        ctx_.fire(event);
+        if (!node.empty() && !event.node_found) co_return request.error(xmpp::StanzaErrorCondition::item_not_found);
+        if (!node.empty()) query.set_attribute("node", node);
+        request.reply(std::move(query));
+    }
+
+    Task<void> answer_account_items(IqRequest& request) {
+        xmpp::BareJid account = request.stanza().to()->bare();
+        xmpp::Jid requester = request.from();
+        Task<bool> checking = may_see(account, requester);
+        if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
+        std::string node{request.payload().attribute("node")};
+        xml::Element query{"query", std::string(ns::disco_items)};
+        AccountDiscoItems event{account, requester, node, query};
+        ctx_.fire(event);
+        if (!node.empty() && !event.node_found) co_return request.error(xmpp::StanzaErrorCondition::item_not_found);
         if (!node.empty()) query.set_attribute("node", node);
         request.reply(std::move(query));
     }
@@ -138,15 +174,15 @@ private:
         return *caps_ver_;
     }
 
-    void items(IqRequest& request, To to) {
+    void items(IqRequest& request, To) {
         // XEP-0115 §6.2: the caps node is not a real node, so it is not listed nor browsable.
         if (!request.payload().attribute("node").empty())
             return request.error(xmpp::StanzaErrorCondition::item_not_found);
-        // The host's: the services modules serve (XEP-0030 §4). An account's: none yet.
-        if (to == To::host) return request.reply(disco_items_query(registry_));
-        request.reply(xml::Element{"query", std::string(ns::disco_items)});
+        // The services modules serve (XEP-0030 §4).
+        request.reply(disco_items_query(registry_));
     }
 
+    ModuleContext& ctx_;
     DiscoRegistry& registry_;
     std::optional<xml::Element> contact_form_;
     std::optional<std::string> caps_ver_;
