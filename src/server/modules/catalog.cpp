@@ -18,6 +18,7 @@ namespace registration { extern const server::ModuleInfo info; }
 namespace blocking { extern const server::ModuleInfo info; }
 namespace echo { extern const server::ModuleInfo info; }
 namespace muc { extern const server::ModuleInfo info; }
+namespace pubsub { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -37,6 +38,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &blocking::info,
         &echo::info,
         &muc::info,
+        &pubsub::info,
     };
     return modules;
 }

@@ -1,0 +1,66 @@
+#pragma once
+// Node: one PubSub node's state (XEP-0060), kept on the shard its name hashes to: its
+// configuration, the affiliations of bare JIDs, the subscriptions and the items, oldest
+// first. No locks: only that shard's module instance touches it.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xml/element.hpp"
+#include "xmpp/jid.hpp"
+#include "xmpp/stanza_error.hpp"
+
+namespace starling::pubsub {
+
+inline constexpr std::string_view pubsub_ns = "http://jabber.org/protocol/pubsub";
+inline constexpr std::string_view owner_ns = "http://jabber.org/protocol/pubsub#owner";
+inline constexpr std::string_view event_ns = "http://jabber.org/protocol/pubsub#event";
+inline constexpr std::string_view errors_ns = "http://jabber.org/protocol/pubsub#errors";
+
+// §4.1: owner > publisher > member > none > outcast.
+enum class Affiliation { owner, publisher, member, none, outcast };
+std::string_view to_string(Affiliation affiliation);
+
+// What this slice configures (the pubsub#node_config form comes later; these are its
+// defaults, §16.4.3).
+struct NodeConfig {
+    std::uint32_t max_items = 10;  // pubsub#max_items
+    bool deliver_payloads = true;  // pubsub#deliver_payloads
+    bool notify_retract = true;    // pubsub#notify_retract
+};
+
+struct Subscription {
+    xmpp::Jid jid;      // bare or full, as subscribed
+    std::string subid;  // §6.1.6
+};
+
+struct Item {
+    std::string id;
+    std::uint64_t seq;         // publication order
+    xml::ElementPtr payload;   // the one payload element
+    std::string publisher;     // bare JID
+};
+
+struct Node {
+    explicit Node(std::string name) : name{std::move(name)} {}
+    std::string name;
+    NodeConfig config;
+    std::map<xmpp::BareJid, Affiliation> affiliations;  // all but none
+    std::vector<Subscription> subscriptions;
+    std::deque<Item> items;  // oldest first, at most config.max_items
+    std::uint64_t next_seq = 1;
+
+    Affiliation affiliation_of(const xmpp::BareJid& jid) const;
+    const Subscription* subscription_of(const xmpp::Jid& jid) const;
+    Item* item(std::string_view id);
+};
+
+// A refusal: the stanza error, with XEP-0060's application condition when it names one.
+// `type`: when XEP-0060 gives the condition another type than RFC 6120's usual one.
+xmpp::StanzaError pubsub_error(xmpp::StanzaErrorCondition condition, std::string_view application = {},
+                               std::string text = {}, std::string type = {});
+
+}  // namespace starling::pubsub

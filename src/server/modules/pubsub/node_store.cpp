@@ -1,0 +1,89 @@
+#include "server/modules/pubsub/node_store.hpp"
+
+#include <charconv>
+
+#include "xml/parse_element.hpp"
+#include "xml/writer.hpp"
+
+namespace starling::pubsub {
+
+namespace {
+
+constexpr std::string_view document_ns = "urn:starling:pubsub:node";
+
+std::optional<Affiliation> affiliation_named(std::string_view name) {
+    for (Affiliation a : {Affiliation::owner, Affiliation::publisher, Affiliation::member, Affiliation::outcast})
+        if (to_string(a) == name) return a;
+    return std::nullopt;
+}
+
+template <class N>
+bool number(std::string_view text, N& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string node_to_document(const Node& node) {
+    xml::Element doc{"node", std::string(document_ns)};
+    auto& config = doc.add_child("config", std::string(document_ns));
+    config.set_attribute("max_items", std::to_string(node.config.max_items));
+    config.set_attribute("deliver_payloads", node.config.deliver_payloads ? "1" : "0");
+    config.set_attribute("notify_retract", node.config.notify_retract ? "1" : "0");
+    for (const auto& [jid, affiliation] : node.affiliations)
+        doc.add_child("affiliation", std::string(document_ns))
+            .set_attribute("jid", jid.str())
+            .set_attribute("value", to_string(affiliation));
+    for (const auto& s : node.subscriptions)
+        doc.add_child("subscription", std::string(document_ns)).set_attribute("jid", s.jid.str()).set_attribute("subid", s.subid);
+    return xml::to_string(doc);
+}
+
+std::optional<Node> node_from_document(const std::string& name, std::string_view text) {
+    auto doc = xml::parse_element(text);
+    if (!doc || !doc->is("node", document_ns)) return std::nullopt;
+    Node node{name};
+    if (const xml::Element* config = doc->find_child("config", document_ns)) {
+        if (!number(config->attribute("max_items"), node.config.max_items)) return std::nullopt;
+        node.config.deliver_payloads = config->attribute("deliver_payloads") != "0";
+        node.config.notify_retract = config->attribute("notify_retract") != "0";
+    }
+    for (const auto& child : doc->children()) {
+        if (child.is_text()) continue;
+        const xml::Element& e = *child.element;
+        if (e.is("affiliation", document_ns)) {
+            auto jid = xmpp::BareJid::parse(e.attribute("jid"));
+            auto affiliation = affiliation_named(e.attribute("value"));
+            if (jid && affiliation) node.affiliations[*jid] = *affiliation;
+        } else if (e.is("subscription", document_ns)) {
+            if (auto jid = xmpp::Jid::parse(e.attribute("jid")))
+                node.subscriptions.push_back({*jid, std::string(e.attribute("subid"))});
+        }
+    }
+    return node;
+}
+
+// "<seq> <publisher>\n<payload>": the order and the publisher, then the payload as XML.
+std::string item_to_value(const Item& item) {
+    std::string out = std::to_string(item.seq) + ' ' + item.publisher + '\n';
+    if (item.payload) out += xml::to_string(*item.payload);
+    return out;
+}
+
+std::optional<Item> item_from_value(const std::string& id, std::string_view value) {
+    auto newline = value.find('\n');
+    auto space = value.find(' ');
+    if (newline == std::string_view::npos || space == std::string_view::npos || space > newline) return std::nullopt;
+    Item item{id, 0, nullptr, std::string(value.substr(space + 1, newline - space - 1))};
+    if (!number(value.substr(0, space), item.seq)) return std::nullopt;
+    std::string_view xml_text = value.substr(newline + 1);
+    if (!xml_text.empty()) {
+        auto payload = xml::parse_element(xml_text);
+        if (!payload) return std::nullopt;
+        item.payload = std::make_shared<xml::Element>(std::move(*payload));
+    }
+    return item;
+}
+
+}  // namespace starling::pubsub

@@ -1,0 +1,98 @@
+// Publishing and retracting items (XEP-0060 §7.1, §7.2) and the event notifications that
+// carry them to subscribers (§7.1.2). On the node's shard.
+#include "base/random.hpp"
+#include "server/modules/pubsub/pubsub_module.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::pubsub {
+
+using xmpp::StanzaErrorCondition;
+
+namespace {
+
+bool may_publish(Affiliation a) { return a == Affiliation::owner || a == Affiliation::publisher; }
+
+std::vector<const xml::Element*> element_children(const xml::Element& e) {
+    std::vector<const xml::Element*> out;
+    for (const auto& node : e.children())
+        if (!node.is_text()) out.push_back(node.element.get());
+    return out;
+}
+
+}  // namespace
+
+void PubsubModule::notify(const Node& node, const xml::Element& event_child) {
+    xml::Element message{"message", std::string(ns::client)};
+    message.add_child("event", std::string(event_ns)).add_child(event_child);
+    for (const auto& subscription : node.subscriptions)
+        ctx_.send(Stanza{xmpp::StanzaKind::message, message, service_.domain, subscription.jid});
+}
+
+Outcome PubsubModule::publish(const Request& request) {
+    Outcome outcome;
+    Node* node = find(request, outcome);  // §7.1.3.3: no auto-create in this slice
+    if (!node) return outcome;
+    // §7.1.3.1: the publish model is "publishers": owners and publishers.
+    if (!may_publish(node->affiliation_of(request.from.bare())))
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not publish to this node")};
+    std::vector<const xml::Element*> items;
+    for (const auto* child : element_children(request.op))
+        if (child->is("item", pubsub_ns)) items.push_back(child);
+    // §7.1.3.7: a persistent node needs an item; §7.1.3.5: this service takes one at a time.
+    if (items.empty()) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "item-required")};
+    if (items.size() > 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-payload")};
+    std::vector<const xml::Element*> payload = element_children(*items.front());
+    // §7.1.3.6: exactly one payload element (a notification-only node is not in this slice).
+    if (payload.size() != 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request,
+                                                                payload.empty() ? "payload-required" : "invalid-payload")};
+    std::string id{items.front()->attribute("id")};
+    if (id.empty()) id = random::id(9);  // §7.1.1: the service makes one
+    // The same id again replaces the item (§7.1.2: and it counts as the newest).
+    std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
+    Item item{id, node->next_seq++, std::make_shared<xml::Element>(*payload.front()), request.from.bare().str()};
+    node->items.push_back(item);
+    persist_item(*node, item);
+    while (node->items.size() > node->config.max_items) {  // pubsub#max_items: the oldest go
+        forget_item(*node, node->items.front().id);
+        node->items.pop_front();
+    }
+    // §7.1.2: each subscriber gets the item (with its payload: pubsub#deliver_payloads).
+    xml::Element event_items{"items", std::string(event_ns)};
+    event_items.set_attribute("node", node->name);
+    auto& event_item = event_items.add_child("item", std::string(event_ns));
+    event_item.set_attribute("id", id);
+    if (node->config.deliver_payloads) event_item.add_child(*item.payload);
+    notify(*node, event_items);
+
+    xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+    auto& published = pubsub.add_child("publish", std::string(pubsub_ns));
+    published.set_attribute("node", node->name);
+    published.add_child("item", std::string(pubsub_ns)).set_attribute("id", id);
+    return {std::move(pubsub), std::nullopt};
+}
+
+Outcome PubsubModule::retract(const Request& request) {
+    Outcome outcome;
+    Node* node = find(request, outcome);
+    if (!node) return outcome;
+    if (!may_publish(node->affiliation_of(request.from.bare())))  // §7.2.3.1
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not retract from this node")};
+    const xml::Element* item = request.op.find_child("item", pubsub_ns);
+    if (!item || item->attribute("id").empty())  // §7.2.3.3
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "item-required")};
+    std::string id{item->attribute("id")};
+    if (!node->item(id)) return {std::nullopt, pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such item")};
+    std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
+    forget_item(*node, id);
+    // §7.2.2: notify='true' (or the node's pubsub#notify_retract) tells the subscribers.
+    std::string_view notify_attr = request.op.attribute("notify");
+    if (notify_attr == "true" || notify_attr == "1" || (notify_attr.empty() && node->config.notify_retract)) {
+        xml::Element event_items{"items", std::string(event_ns)};
+        event_items.set_attribute("node", node->name);
+        event_items.add_child("retract", std::string(event_ns)).set_attribute("id", id);
+        notify(*node, event_items);
+    }
+    return outcome;
+}
+
+}  // namespace starling::pubsub

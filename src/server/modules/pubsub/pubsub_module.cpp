@@ -1,0 +1,249 @@
+// The PubSub service: pubsub.<domain>, its disco (§5.1-5.4), who may create nodes, and the
+// dispatch of each request to the shard that owns its node.
+#include "server/modules/pubsub/pubsub_module.hpp"
+
+#include <functional>
+
+#include "base/log.hpp"
+#include "base/random.hpp"
+#include "server/config/options.hpp"
+#include "server/module/service_disco.hpp"
+#include "server/modules/pubsub/node_store.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace starling::pubsub {
+
+using namespace server;
+using xmpp::StanzaErrorCondition;
+
+namespace {
+
+const xml::Element* first_child(const xml::Element& e) {
+    for (const auto& node : e.children())
+        if (!node.is_text()) return node.element.get();
+    return nullptr;
+}
+
+}  // namespace
+
+PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
+    : ctx_{ctx},
+      options_{options},
+      service_{ctx.add_service(options.subdomain, "Publish-Subscribe")},
+      stored_nodes_{ctx.key_value(node_store_name)},
+      stored_items_{ctx.map(item_store_name)} {
+    // §5.1: what the service is and what of XEP-0060 it does.
+    service_.disco.add_identity({"pubsub", "service", "Publish-Subscribe"});
+    service_.disco.add_feature(ns::disco_info);
+    service_.disco.add_feature(ns::disco_items);
+    service_.disco.add_feature(pubsub_ns);
+    for (std::string_view feature : {"access-open", "create-nodes", "delete-items", "delete-nodes", "instant-nodes",
+                                     "item-ids", "persistent-items", "publish", "purge-nodes", "retract-items",
+                                     "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions", "subscribe"})
+        service_.disco.add_feature(std::string(pubsub_ns) + "#" + std::string(feature));
+    service_.iq.on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { return disco_info(r); });
+    service_.iq.on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { return disco_items(r); });
+    service_.iq.on_set(pubsub_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, false); });
+    service_.iq.on_get(pubsub_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, false); });
+    service_.iq.on_set(owner_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, true); });
+    service_.iq.on_get(owner_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, true); });
+    service_.on_domain_stanza = [this](Stanza s) {
+        if (s.kind() == xmpp::StanzaKind::message && !s.is_error())
+            ctx_.send(s.error_reply({StanzaErrorCondition::service_unavailable}));
+    };
+    ctx.spawn(load_nodes());
+}
+
+std::size_t PubsubModule::node_shard(std::string_view name) const {
+    // The same function on every shard of this process: a node's home is fixed while it runs.
+    return std::hash<std::string_view>{}(name) % ctx_.shard_count();
+}
+
+bool PubsubModule::may_create(const xmpp::Jid& who) const {
+    if (options_.node_creation == "anyone") return true;
+    if (options_.node_creation == "admins") return ctx_.is_admin(who.bare());
+    return who.domain() == ctx_.domain().domain();
+}
+
+Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
+    const xml::Element* op = first_child(request.payload());
+    if (!op) co_return request.error(StanzaErrorCondition::bad_request, "a <pubsub/> with a request in it");
+    std::string_view what = op->name();
+    bool set = request.stanza().type() == "set";
+    std::string node{op->attribute("node")};
+    // §5.6, §5.7: one's subscriptions or affiliations, of every node unless one is named.
+    if (!owner && !set && (what == "subscriptions" || what == "affiliations") && node.empty()) {
+        Task<void> gathering = gather(request, *op);
+        co_await std::move(gathering);
+        co_return;
+    }
+    if (!owner && set && what == "create") {
+        if (!may_create(request.from()))
+            co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not create nodes here"));
+        // §8.1.2: an instant node gets a name from the service.
+        if (node.empty()) node = random::id(9);
+    }
+    if (node.empty())
+        co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
+    Request req{request.from(), set, *op};
+    auto run = [req = std::move(req), owner, set, node](PubsubModule& m) -> Outcome {
+        if (m.loading_)
+            return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::resource_constraint, "the service is starting", "wait"}};
+        std::string_view op = req.op.name();
+        if (owner && set && op == "delete") return m.delete_node(req);
+        if (owner && set && op == "purge") return m.purge(req);
+        if (!owner && set && op == "create") return m.create(req, node);
+        if (!owner && set && op == "publish") return m.publish(req);
+        if (!owner && set && op == "retract") return m.retract(req);
+        if (!owner && set && op == "subscribe") return m.subscribe(req);
+        if (!owner && set && op == "unsubscribe") return m.unsubscribe(req);
+        if (!owner && !set && op == "items") return m.items(req);
+        if (!owner && !set && (op == "subscriptions" || op == "affiliations")) {
+            xml::Element list{std::string(op), std::string(pubsub_ns)};
+            list.set_attribute("node", node);
+            auto entries = op == "subscriptions" ? m.subscriptions_of(req.from.bare(), node)
+                                                 : m.affiliations_of(req.from.bare(), node);
+            for (auto& e : entries) list.add_child(std::move(e));
+            xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+            pubsub.add_child(std::move(list));
+            return {std::move(pubsub), std::nullopt};
+        }
+        return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::feature_not_implemented,
+                                                "this request is not supported (yet)"}};
+    };
+    Task<Outcome> running = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(run));
+    Outcome outcome = co_await std::move(running);
+    if (outcome.error) co_return request.error(std::move(*outcome.error));
+    request.reply(std::move(outcome.reply));
+}
+
+Task<void> PubsubModule::gather(IqRequest& request, const xml::Element& op) {
+    bool subscriptions = op.name() == "subscriptions";
+    auto collect = [who = request.from().bare(), subscriptions](PubsubModule& m) {
+        return subscriptions ? m.subscriptions_of(who, {}) : m.affiliations_of(who, {});
+    };
+    Task<std::vector<std::vector<xml::Element>>> all = ctx_.on_every_shard<PubsubModule>(collect);
+    auto per_shard = co_await std::move(all);
+    xml::Element list{std::string(op.name()), std::string(pubsub_ns)};
+    for (auto& shard : per_shard)
+        for (auto& e : shard) list.add_child(std::move(e));
+    xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+    pubsub.add_child(std::move(list));
+    request.reply(std::move(pubsub));
+}
+
+Task<void> PubsubModule::disco_info(IqRequest& request) {
+    std::string node{request.payload().attribute("node")};
+    if (node.empty()) co_return request.reply(disco_info_query(service_.disco));
+    // §5.3: a node's own info: a leaf node of this service.
+    auto exists = [node](PubsubModule& m) { return m.has_node(node); };
+    Task<bool> asking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(exists));
+    if (!co_await std::move(asking)) co_return request.error(StanzaErrorCondition::item_not_found);
+    xml::Element query{"query", std::string(ns::disco_info)};
+    query.set_attribute("node", node);
+    query.add_child("identity", std::string(ns::disco_info)).set_attribute("category", "pubsub").set_attribute("type", "leaf");
+    query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", pubsub_ns);
+    request.reply(std::move(query));
+}
+
+Task<void> PubsubModule::disco_items(IqRequest& request) {
+    // §5.2: the nodes, from every shard (this slice has no collections: a node lists nothing).
+    if (!request.payload().attribute("node").empty())
+        co_return request.reply(xml::Element{"query", std::string(ns::disco_items)});
+    auto names = [](PubsubModule& m) { return m.node_names(); };
+    Task<std::vector<std::vector<std::string>>> all = ctx_.on_every_shard<PubsubModule>(names);
+    auto per_shard = co_await std::move(all);
+    std::vector<std::string> sorted;
+    for (auto& shard : per_shard) sorted.insert(sorted.end(), shard.begin(), shard.end());
+    std::sort(sorted.begin(), sorted.end());
+    xml::Element query{"query", std::string(ns::disco_items)};
+    for (const auto& name : sorted)
+        query.add_child("item", std::string(ns::disco_items)).set_attribute("jid", service_.domain.str()).set_attribute("node", name);
+    request.reply(std::move(query));
+}
+
+std::vector<std::string> PubsubModule::node_names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, node] : nodes_) out.push_back(name);
+    return out;
+}
+
+Node* PubsubModule::find(const Request& request, Outcome& outcome) {
+    auto it = nodes_.find(std::string(request.op.attribute("node")));
+    if (it == nodes_.end()) {
+        outcome.error = pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such node");
+        return nullptr;
+    }
+    return &it->second;
+}
+
+Task<void> PubsubModule::load_nodes() {
+    // (Named tasks before each co_await: g++ 12, see net/call_on.hpp.)
+    Task<std::vector<std::string>> listing = stored_nodes_.owners(service_.domain.str());
+    std::vector<std::string> names = co_await std::move(listing);
+    std::size_t loaded = 0;
+    for (const auto& name : names) {
+        if (node_shard(name) != ctx_.shard()) continue;
+        stores::Owner owner{service_.domain.str(), name};
+        Task<std::optional<std::string>> reading = stored_nodes_.get(owner);
+        std::optional<std::string> text = co_await std::move(reading);
+        auto node = text ? node_from_document(name, *text) : std::nullopt;
+        if (!node) {
+            log::warn("pubsub: the stored node {} of {} is unreadable; left in the store as it is", name,
+                      service_.domain.str());
+            continue;
+        }
+        Task<std::vector<std::pair<std::string, std::string>>> entries = stored_items_.entries(owner);
+        auto items = co_await std::move(entries);
+        for (const auto& [id, value] : items)
+            if (auto item = item_from_value(id, value)) node->items.push_back(std::move(*item));
+        std::sort(node->items.begin(), node->items.end(), [](const Item& a, const Item& b) { return a.seq < b.seq; });
+        for (const auto& item : node->items) node->next_seq = std::max(node->next_seq, item.seq + 1);
+        nodes_.emplace(name, std::move(*node));
+        ++loaded;
+    }
+    if (loaded) log::info("pubsub: {} node(s) of {} loaded on shard {}", loaded, service_.domain.str(), ctx_.shard());
+    loading_ = false;
+}
+
+void PubsubModule::persist(const Node& node) {
+    ctx_.spawn(stored_nodes_.set({service_.domain.str(), node.name}, node_to_document(node)));
+}
+
+void PubsubModule::persist_item(const Node& node, const Item& item) {
+    ctx_.spawn(stored_items_.set({service_.domain.str(), node.name}, item.id, item_to_value(item)));
+}
+
+void PubsubModule::forget_item(const Node& node, const std::string& id) {
+    auto removing = [](stores::Map items, stores::Owner owner, std::string id) -> Task<void> {
+        Task<bool> removal = items.remove(std::move(owner), std::move(id));
+        co_await std::move(removal);
+    };
+    ctx_.spawn(removing(stored_items_, {service_.domain.str(), node.name}, id));
+}
+
+void PubsubModule::forget(const std::string& name) {
+    ctx_.spawn(stored_nodes_.remove({service_.domain.str(), name}));
+    ctx_.spawn(stored_items_.clear({service_.domain.str(), name}));
+}
+
+const config::ModuleOptionsOf<Options> options{
+    config::OptionSet<Options>{}
+        .add("subdomain", &Options::subdomain, "The service's address is <subdomain>.<domain>")
+        .add("node_creation", &Options::node_creation,
+             "Who may create nodes: \"anyone\", \"local\" (accounts of this domain) or \"admins\"",
+             std::function([](const std::string& s) -> std::string {
+                 return s == "anyone" || s == "local" || s == "admins" ? "" : "must be anyone, local or admins";
+             }))};
+
+extern const ModuleInfo info{
+    .name = "pubsub",
+    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no node configuration, access "
+                   "models beyond open, or PEP yet)",
+    .xeps = {{60, "1.30.0", "Publish-Subscribe (nodes, publish, retract, subscribe, items, delete, purge)"}},
+    .enabled_by_default = false,
+    .options = &options,
+    .create = create_module_with_options<PubsubModule, Options>,
+};
+
+}  // namespace starling::pubsub

@@ -1,0 +1,46 @@
+// Retrieving items (XEP-0060 §6.5): all of a node's items, the newest max_items, or some by
+// id. The access model is "open" in this slice. On the node's shard.
+#include <charconv>
+
+#include "server/modules/pubsub/pubsub_module.hpp"
+
+namespace starling::pubsub {
+
+using xmpp::StanzaErrorCondition;
+
+Outcome PubsubModule::items(const Request& request) {
+    Outcome outcome;
+    Node* node = find(request, outcome);  // §6.5.9.11
+    if (!node) return outcome;
+    if (node->affiliation_of(request.from.bare()) == Affiliation::outcast)
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node")};
+    std::vector<std::string> ids;
+    for (const auto& child : request.op.children())
+        if (!child.is_text() && child.element->is("item", pubsub_ns)) ids.emplace_back(child.element->attribute("id"));
+    std::size_t max = node->items.size();
+    if (std::string_view m = request.op.attribute("max_items"); !m.empty()) {
+        auto [end, ec] = std::from_chars(m.data(), m.data() + m.size(), max);
+        if (ec != std::errc{} || end != m.data() + m.size())
+            return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, "max_items is a number")};
+    }
+    xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+    auto& list = pubsub.add_child("items", std::string(pubsub_ns));
+    list.set_attribute("node", node->name);
+    auto add = [&list](const Item& item) {
+        auto& e = list.add_child("item", std::string(pubsub_ns));
+        e.set_attribute("id", item.id);
+        if (item.payload) e.add_child(*item.payload);
+    };
+    if (!ids.empty()) {
+        // §6.5.8: those asked for, as far as they exist.
+        for (const auto& id : ids)
+            if (const Item* item = node->item(id)) add(*item);
+    } else {
+        // §6.5.7: the newest `max`, oldest first.
+        std::size_t skip = node->items.size() > max ? node->items.size() - max : 0;
+        for (std::size_t i = skip; i < node->items.size(); ++i) add(node->items[i]);
+    }
+    return {std::move(pubsub), std::nullopt};
+}
+
+}  // namespace starling::pubsub

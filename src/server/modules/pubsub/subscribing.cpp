@@ -1,0 +1,89 @@
+// Subscribing and unsubscribing (XEP-0060 §6.1, §6.2), and what an entity asks of its own
+// subscriptions and affiliations (§5.6, §5.7). The access model is "open" in this slice:
+// anyone may subscribe, but only for itself. On the node's shard.
+#include "base/random.hpp"
+#include "server/modules/pubsub/pubsub_module.hpp"
+
+namespace starling::pubsub {
+
+using xmpp::StanzaErrorCondition;
+
+namespace {
+
+xml::Element subscription_element(const std::string& node, const Subscription& s, std::string_view state) {
+    xml::Element e{"subscription", std::string(pubsub_ns)};
+    e.set_attribute("node", node).set_attribute("jid", s.jid.str()).set_attribute("subscription", state);
+    if (!s.subid.empty()) e.set_attribute("subid", s.subid);
+    return e;
+}
+
+}  // namespace
+
+Outcome PubsubModule::subscribe(const Request& request) {
+    Outcome outcome;
+    Node* node = find(request, outcome);  // §6.1.3.12
+    if (!node) return outcome;
+    // §6.1.3.1: one subscribes oneself (any of one's resources, or one's bare JID).
+    auto jid = xmpp::Jid::parse(request.op.attribute("jid"));
+    if (!jid || jid->bare() != request.from.bare())
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-jid")};
+    if (node->affiliation_of(jid->bare()) == Affiliation::outcast)  // §6.1.3.8
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node")};
+    const Subscription* existing = node->subscription_of(*jid);
+    if (!existing) {
+        node->subscriptions.push_back({*jid, random::id(9)});
+        existing = &node->subscriptions.back();
+        persist(*node);
+    }
+    // §6.1.2: the subscription as it is now (a repeated request gets the same one).
+    xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+    pubsub.add_child(subscription_element(node->name, *existing, "subscribed"));
+    return {std::move(pubsub), std::nullopt};
+}
+
+Outcome PubsubModule::unsubscribe(const Request& request) {
+    Outcome outcome;
+    Node* node = find(request, outcome);
+    if (!node) return outcome;
+    auto jid = xmpp::Jid::parse(request.op.attribute("jid"));
+    // §6.2.3.3: nobody unsubscribes someone else (owners will, by managing subscriptions).
+    if (!jid || jid->bare() != request.from.bare())
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may only unsubscribe yourself")};
+    std::string_view subid = request.op.attribute("subid");
+    auto before = node->subscriptions.size();
+    std::erase_if(node->subscriptions, [&](const Subscription& s) {
+        return s.jid == *jid && (subid.empty() || s.subid == subid);
+    });
+    if (node->subscriptions.size() == before) {
+        // §6.2.3.2, §6.2.3.5: no such subscription.
+        return {std::nullopt, subid.empty() ? pubsub_error(StanzaErrorCondition::unexpected_request, "not-subscribed", {}, "cancel")
+                                            : pubsub_error(StanzaErrorCondition::not_acceptable, "invalid-subid")};
+    }
+    persist(*node);
+    return outcome;
+}
+
+std::vector<xml::Element> PubsubModule::subscriptions_of(const xmpp::BareJid& who, const std::string& name) const {
+    std::vector<xml::Element> out;
+    for (const auto& [node_name, node] : nodes_) {
+        if (!name.empty() && node_name != name) continue;
+        for (const auto& s : node.subscriptions)
+            if (s.jid.bare() == who) out.push_back(subscription_element(node_name, s, "subscribed"));
+    }
+    return out;
+}
+
+std::vector<xml::Element> PubsubModule::affiliations_of(const xmpp::BareJid& who, const std::string& name) const {
+    std::vector<xml::Element> out;
+    for (const auto& [node_name, node] : nodes_) {
+        if (!name.empty() && node_name != name) continue;
+        Affiliation a = node.affiliation_of(who);
+        if (a == Affiliation::none) continue;
+        xml::Element e{"affiliation", std::string(pubsub_ns)};
+        e.set_attribute("node", node_name).set_attribute("affiliation", to_string(a));
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+}  // namespace starling::pubsub
