@@ -17,4 +17,19 @@ auto call_on(Executor target, F f) -> Task<decltype(f())> {
     co_return result;
 }
 
+// The same for a coroutine: f() makes a Task<R>, which runs to its end on `target`; the
+// caller resumes on its own executor with R.
+template <class Executor, class F>
+auto call_task_on(Executor target, F f) -> decltype(f()) {
+    using T = decltype(f());
+    using R = typename T::value_type;
+    auto work = [f = std::move(f)]() mutable -> Task<R> {
+        T task = f();
+        R r = co_await std::move(task);
+        co_return r;
+    };
+    R result = co_await boost::asio::co_spawn(target, std::move(work), boost::asio::use_awaitable);
+    co_return result;
+}
+
 }  // namespace starling::net

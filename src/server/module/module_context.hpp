@@ -192,6 +192,21 @@ public:
     auto on_owner(const xmpp::BareJid& jid, F fn) const -> Task<std::invoke_result_t<F&, M&>> {
         return on_shard<M>(owner_of(jid), std::move(fn));
     }
+    // As on_owner, for a coroutine of the instance there: fn(M&) returns Task<R>, which runs
+    // on the owner shard of `jid` (an account's PresenceSubscriptions, say) until it ends.
+    template <class M, class F>
+    auto on_owner_task(const xmpp::BareJid& jid, F fn) const -> std::invoke_result_t<F&, M&> {
+        using T = std::invoke_result_t<F&, M&>;
+        using R = typename T::value_type;
+        std::size_t shard = owner_of(jid);
+        auto there = [instance_on = core_.instance_on, shard, fn = std::move(fn)]() mutable -> T {
+            return fn(static_cast<M&>(instance_on(shard)));
+        };
+        auto executor = core_.executor_of(shard);
+        T call = net::call_task_on(executor, std::move(there));
+        R result = co_await std::move(call);
+        co_return result;
+    }
     // Runs fn(M&) on every shard in turn (each on its own thread) and returns the results in
     // shard order: a room list, a count across shards.
     template <class M, class F>

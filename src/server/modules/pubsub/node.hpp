@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "server/modules/pubsub/node_config.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/stanza_error.hpp"
@@ -23,14 +24,6 @@ inline constexpr std::string_view errors_ns = "http://jabber.org/protocol/pubsub
 // §4.1: owner > publisher > member > none > outcast.
 enum class Affiliation { owner, publisher, member, none, outcast };
 std::string_view to_string(Affiliation affiliation);
-
-// What this slice configures (the pubsub#node_config form comes later; these are its
-// defaults, §16.4.3).
-struct NodeConfig {
-    std::uint32_t max_items = 10;  // pubsub#max_items
-    bool deliver_payloads = true;  // pubsub#deliver_payloads
-    bool notify_retract = true;    // pubsub#notify_retract
-};
 
 struct Subscription {
     xmpp::Jid jid;      // bare or full, as subscribed

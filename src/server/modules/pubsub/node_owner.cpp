@@ -9,7 +9,15 @@ using xmpp::StanzaErrorCondition;
 Outcome PubsubModule::create(const Request& request, const std::string& name) {
     // §8.1.1: a name in use is conflict (an instant node's name is fresh, but say so anyway).
     if (nodes_.count(name)) return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, {}, "that node exists")};
+    NodeConfig config;
+    if (request.configure && request.configure->attribute("type") == "submit") {
+        // §8.1.3: created with this configuration, or not at all.
+        auto submitted = apply_form(config, *request.configure);
+        if (!submitted) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, submitted.error())};
+        config = std::move(submitted).value();
+    }
     Node& node = nodes_.emplace(name, Node{name}).first->second;
+    node.config = std::move(config);
     node.affiliations[request.from.bare()] = Affiliation::owner;  // §8.1: the creator owns it
     persist(node);
     log::info("pubsub: {} created node {} on {}", request.from.str(), name, service_.domain.str());
@@ -26,9 +34,11 @@ Outcome PubsubModule::delete_node(const Request& request) {
     if (node->affiliation_of(request.from.bare()) != Affiliation::owner)
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner deletes the node")};  // §8.4.3.1
     // §8.4.2: the subscribers hear of it.
-    xml::Element deleted{"delete", std::string(event_ns)};
-    deleted.set_attribute("node", node->name);
-    notify(*node, deleted);
+    if (node->config.notify_delete) {
+        xml::Element deleted{"delete", std::string(event_ns)};
+        deleted.set_attribute("node", node->name);
+        notify(*node, deleted);
+    }
     std::string name = node->name;  // not a reference into the node being erased
     forget(name);
     nodes_.erase(name);

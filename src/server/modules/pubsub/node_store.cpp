@@ -27,10 +27,9 @@ bool number(std::string_view text, N& out) {
 
 std::string node_to_document(const Node& node) {
     xml::Element doc{"node", std::string(document_ns)};
-    auto& config = doc.add_child("config", std::string(document_ns));
-    config.set_attribute("max_items", std::to_string(node.config.max_items));
-    config.set_attribute("deliver_payloads", node.config.deliver_payloads ? "1" : "0");
-    config.set_attribute("notify_retract", node.config.notify_retract ? "1" : "0");
+    xml::Element form = config_form(node.config);
+    form.set_attribute("type", "submit");
+    doc.add_child(std::move(form));
     for (const auto& [jid, affiliation] : node.affiliations)
         doc.add_child("affiliation", std::string(document_ns))
             .set_attribute("jid", jid.str())
@@ -44,10 +43,10 @@ std::optional<Node> node_from_document(const std::string& name, std::string_view
     auto doc = xml::parse_element(text);
     if (!doc || !doc->is("node", document_ns)) return std::nullopt;
     Node node{name};
-    if (const xml::Element* config = doc->find_child("config", document_ns)) {
-        if (!number(config->attribute("max_items"), node.config.max_items)) return std::nullopt;
-        node.config.deliver_payloads = config->attribute("deliver_payloads") != "0";
-        node.config.notify_retract = config->attribute("notify_retract") != "0";
+    if (const xml::Element* form = doc->find_child("x", data_ns)) {
+        auto config = apply_form(NodeConfig{}, *form);
+        if (!config) return std::nullopt;
+        node.config = std::move(config).value();
     }
     for (const auto& child : doc->children()) {
         if (child.is_text()) continue;

@@ -1,5 +1,6 @@
 #pragma once
-// What a node keeps across restarts: its configuration, affiliations and subscriptions as one
+// What a node keeps across restarts: its configuration (as a submitted pubsub#node_config
+// form), affiliations and subscriptions as one
 // document in the key-value store "pubsub_nodes", and each item as an entry of the map store
 // "pubsub_items" under the item's id, both owned by (service domain, node name), so that no
 // account's deletion touches them. Items are written one by one as they are published.

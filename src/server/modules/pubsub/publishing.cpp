@@ -10,8 +10,6 @@ using xmpp::StanzaErrorCondition;
 
 namespace {
 
-bool may_publish(Affiliation a) { return a == Affiliation::owner || a == Affiliation::publisher; }
-
 std::vector<const xml::Element*> element_children(const xml::Element& e) {
     std::vector<const xml::Element*> out;
     for (const auto& node : e.children())
@@ -32,8 +30,8 @@ Outcome PubsubModule::publish(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §7.1.3.3: no auto-create in this slice
     if (!node) return outcome;
-    // §7.1.3.1: the publish model is "publishers": owners and publishers.
-    if (!may_publish(node->affiliation_of(request.from.bare())))
+    // §7.1.3.1: as the publish model says.
+    if (!may_publish(*node, request.from))
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not publish to this node")};
     std::vector<const xml::Element*> items;
     for (const auto* child : element_children(request.op))
@@ -52,10 +50,7 @@ Outcome PubsubModule::publish(const Request& request) {
     Item item{id, node->next_seq++, std::make_shared<xml::Element>(*payload.front()), request.from.bare().str()};
     node->items.push_back(item);
     persist_item(*node, item);
-    while (node->items.size() > node->config.max_items) {  // pubsub#max_items: the oldest go
-        forget_item(*node, node->items.front().id);
-        node->items.pop_front();
-    }
+    trim(*node);  // pubsub#max_items: the oldest go
     // §7.1.2: each subscriber gets the item (with its payload: pubsub#deliver_payloads).
     xml::Element event_items{"items", std::string(event_ns)};
     event_items.set_attribute("node", node->name);
@@ -75,7 +70,7 @@ Outcome PubsubModule::retract(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);
     if (!node) return outcome;
-    if (!may_publish(node->affiliation_of(request.from.bare())))  // §7.2.3.1
+    if (!may_publish(*node, request.from))  // §7.2.3.1
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not retract from this node")};
     const xml::Element* item = request.op.find_child("item", pubsub_ns);
     if (!item || item->attribute("id").empty())  // §7.2.3.3

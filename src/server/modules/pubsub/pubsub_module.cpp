@@ -37,9 +37,12 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
     service_.disco.add_feature(ns::disco_info);
     service_.disco.add_feature(ns::disco_items);
     service_.disco.add_feature(pubsub_ns);
-    for (std::string_view feature : {"access-open", "create-nodes", "delete-items", "delete-nodes", "instant-nodes",
-                                     "item-ids", "persistent-items", "publish", "purge-nodes", "retract-items",
-                                     "retrieve-affiliations", "retrieve-items", "retrieve-subscriptions", "subscribe"})
+    for (std::string_view feature :
+         {"access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
+          "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-subscriptions", "member-affiliation",
+          "modify-affiliations", "outcast-affiliation", "persistent-items", "publish", "publisher-affiliation",
+          "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
+          "retrieve-subscriptions", "subscribe"})
         service_.disco.add_feature(std::string(pubsub_ns) + "#" + std::string(feature));
     service_.iq.on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { return disco_info(r); });
     service_.iq.on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { return disco_items(r); });
@@ -77,21 +80,47 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         co_await std::move(gathering);
         co_return;
     }
+    if (owner && !set && what == "default") {
+        // §8.3: the configuration a new node gets.
+        xml::Element pubsub{"pubsub", std::string(owner_ns)};
+        pubsub.add_child("default", std::string(owner_ns)).add_child(config_form(NodeConfig{}));
+        co_return request.reply(std::move(pubsub));
+    }
+    Request req{request.from(), set, *op};
     if (!owner && set && what == "create") {
         if (!may_create(request.from()))
             co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not create nodes here"));
         // §8.1.2: an instant node gets a name from the service.
         if (node.empty()) node = random::id(9);
+        if (const xml::Element* configure = request.payload().find_child("configure", pubsub_ns))
+            if (const xml::Element* form = configure->find_child("x", data_ns)) req.configure = *form;
     }
     if (node.empty())
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
-    Request req{request.from(), set, *op};
+    if (!owner && (what == "subscribe" || what == "items")) {
+        // The presence access model asks the owners' rosters, on their shards, first.
+        auto info = [node](PubsubModule& m) { return m.access_info(node); };
+        Task<AccessInfo> looking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(info));
+        AccessInfo access = co_await std::move(looking);
+        if (access.exists && access.model == AccessModel::presence) {
+            xmpp::BareJid who = request.from().bare();
+            for (const auto& owner_jid : access.owners) {
+                if (owner_jid == who) break;
+                auto ask = [owner_jid, who](PubsubModule& m) { return m.receives_presence(owner_jid, who); };
+                Task<bool> asking = ctx_.on_owner_task<PubsubModule>(owner_jid, std::move(ask));
+                if ((req.receives_owner_presence = co_await std::move(asking))) break;
+            }
+        }
+    }
     auto run = [req = std::move(req), owner, set, node](PubsubModule& m) -> Outcome {
         if (m.loading_)
             return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::resource_constraint, "the service is starting", "wait"}};
         std::string_view op = req.op.name();
         if (owner && set && op == "delete") return m.delete_node(req);
         if (owner && set && op == "purge") return m.purge(req);
+        if (owner && op == "configure") return m.configure(req);
+        if (owner && op == "affiliations") return m.owner_affiliations(req);
+        if (owner && op == "subscriptions") return m.owner_subscriptions(req);
         if (!owner && set && op == "create") return m.create(req, node);
         if (!owner && set && op == "publish") return m.publish(req);
         if (!owner && set && op == "retract") return m.retract(req);
@@ -238,9 +267,11 @@ const config::ModuleOptionsOf<Options> options{
 
 extern const ModuleInfo info{
     .name = "pubsub",
-    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no node configuration, access "
-                   "models beyond open, or PEP yet)",
-    .xeps = {{60, "1.30.0", "Publish-Subscribe (nodes, publish, retract, subscribe, items, delete, purge)"}},
+    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no authorize or roster access "
+                   "model, publish-options, collections or PEP yet)",
+    .xeps = {{60, "1.30.0",
+              "Publish-Subscribe (nodes, configuration, publish, retract, subscribe, items, delete, purge, open, "
+              "presence and whitelist access, affiliations and subscriptions managed by owners)"}},
     .enabled_by_default = false,
     .options = &options,
     .create = create_module_with_options<PubsubModule, Options>,

@@ -9,10 +9,13 @@
 //   subscribing.cpp    subscribing, unsubscribing, one's subscriptions and affiliations (§6.1,
 //                      §6.2, §5.6, §5.7)
 //   retrieval.cpp      retrieving items (§6.5)
+//   access.cpp         who may subscribe, retrieve and publish: access and publish models (§4.5)
+//   node_management.cpp the owner's configuration (§8.2, §8.3), affiliations (§8.9) and
+//                      subscriptions (§8.8) of a node
+//   node_config.cpp    the configuration and its form (pubsub#node_config)
 //   node_store.cpp     what a node keeps across restarts
-// Not built yet (issue 12): node configuration forms, access and publish models beyond
-// open/publishers, subscription options, owner management of affiliations and
-// subscriptions, collections, PEP.
+// Not built yet (issue 12): the authorize and roster access models, subscription options,
+// publish-options, collections, PEP.
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +37,19 @@ struct Request {
     xmpp::Jid from;
     bool set = false;    // iq type set (else get)
     xml::Element op;     // <create/>, <publish/>, <subscribe/>, ... (the <pubsub/>'s first child)
+    // §8.1.3: the <x/> of a <configure/> next to <create/>.
+    std::optional<xml::Element> configure;
+    // The presence access model (§4.5): whether `from` receives an owner's presence, found
+    // out on the owners' shards before the request runs on the node's.
+    bool receives_owner_presence = false;
+};
+
+// What the arrival shard needs to know of a node before a request that depends on the
+// access model: whether it exists, the model, and its owners.
+struct AccessInfo {
+    bool exists = false;
+    AccessModel model = AccessModel::open;
+    std::vector<xmpp::BareJid> owners;
 };
 
 // What the arrival shard answers: a result with `reply` as its payload (none: empty), or an error.
@@ -55,6 +71,10 @@ public:
     Outcome items(const Request& request);
     Outcome delete_node(const Request& request);
     Outcome purge(const Request& request);
+    Outcome configure(const Request& request);
+    Outcome owner_affiliations(const Request& request);
+    Outcome owner_subscriptions(const Request& request);
+    AccessInfo access_info(const std::string& name) const;
     // On each shard: this shard's nodes' names; `who`'s subscriptions and affiliations here
     // (of `node` only, if given), as <subscription/> and <affiliation/> elements.
     std::vector<std::string> node_names() const;
@@ -77,6 +97,16 @@ private:
 
     // publishing.cpp
     void notify(const Node& node, const xml::Element& items_or_event_child);
+
+    // access.cpp
+    // Why `request`'s sender may not subscribe to or retrieve from `node`, or nullopt.
+    std::optional<xmpp::StanzaError> access_refusal(const Node& node, const Request& request) const;
+    bool may_publish(const Node& node, const xmpp::Jid& who) const;
+    // Task on the owner shard of `owner`: whether `who` receives its presence.
+    Task<bool> receives_presence(xmpp::BareJid owner, xmpp::BareJid who);
+
+    // node_management.cpp
+    void trim(Node& node);  // drops the oldest items beyond max_items
 
     // node_store.cpp users
     void persist(const Node& node);

@@ -1,5 +1,5 @@
 // Retrieving items (XEP-0060 §6.5): all of a node's items, the newest max_items, or some by
-// id. The access model is "open" in this slice. On the node's shard.
+// id, for those the access model lets in (access.cpp). On the node's shard.
 #include <charconv>
 
 #include "server/modules/pubsub/pubsub_module.hpp"
@@ -12,8 +12,7 @@ Outcome PubsubModule::items(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §6.5.9.11
     if (!node) return outcome;
-    if (node->affiliation_of(request.from.bare()) == Affiliation::outcast)
-        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node")};
+    if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};  // §6.5.9
     std::vector<std::string> ids;
     for (const auto& child : request.op.children())
         if (!child.is_text() && child.element->is("item", pubsub_ns)) ids.emplace_back(child.element->attribute("id"));

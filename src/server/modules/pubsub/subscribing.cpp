@@ -1,6 +1,6 @@
 // Subscribing and unsubscribing (XEP-0060 §6.1, §6.2), and what an entity asks of its own
-// subscriptions and affiliations (§5.6, §5.7). The access model is "open" in this slice:
-// anyone may subscribe, but only for itself. On the node's shard.
+// subscriptions and affiliations (§5.6, §5.7). One subscribes only oneself, as the access
+// model allows (access.cpp). On the node's shard.
 #include "base/random.hpp"
 #include "server/modules/pubsub/pubsub_module.hpp"
 
@@ -27,8 +27,7 @@ Outcome PubsubModule::subscribe(const Request& request) {
     auto jid = xmpp::Jid::parse(request.op.attribute("jid"));
     if (!jid || jid->bare() != request.from.bare())
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-jid")};
-    if (node->affiliation_of(jid->bare()) == Affiliation::outcast)  // §6.1.3.8
-        return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node")};
+    if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};
     const Subscription* existing = node->subscription_of(*jid);
     if (!existing) {
         node->subscriptions.push_back({*jid, random::id(9)});

@@ -1,0 +1,64 @@
+// Who may do what with a node (XEP-0060 §4.5 access models, pubsub#publish_model): an
+// outcast nothing; affiliated entities (owner, publisher, member) may always subscribe and
+// retrieve; others as the access model says: open, presence (those who receive an owner's
+// presence, RFC 6121), whitelist (only the affiliated).
+#include "server/module/presence_subscriptions.hpp"
+#include "server/modules/pubsub/pubsub_module.hpp"
+
+namespace starling::pubsub {
+
+using xmpp::StanzaErrorCondition;
+
+std::optional<xmpp::StanzaError> PubsubModule::access_refusal(const Node& node, const Request& request) const {
+    switch (node.affiliation_of(request.from.bare())) {
+        case Affiliation::outcast:  // §6.1.3.8, §6.5.9.x
+            return pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node");
+        case Affiliation::owner:
+        case Affiliation::publisher:
+        case Affiliation::member: return std::nullopt;
+        case Affiliation::none: break;
+    }
+    switch (node.config.access_model) {
+        case AccessModel::open: return std::nullopt;
+        case AccessModel::presence:  // §6.1.3.2
+            if (request.receives_owner_presence) return std::nullopt;
+            return pubsub_error(StanzaErrorCondition::not_authorized, "presence-subscription-required");
+        case AccessModel::whitelist:  // §6.1.3.4
+            return pubsub_error(StanzaErrorCondition::not_allowed, "closed-node", {}, "cancel");
+    }
+    return std::nullopt;
+}
+
+bool PubsubModule::may_publish(const Node& node, const xmpp::Jid& who) const {
+    Affiliation a = node.affiliation_of(who.bare());
+    if (a == Affiliation::owner || a == Affiliation::publisher) return true;
+    if (a == Affiliation::outcast) return false;
+    switch (node.config.publish_model) {
+        case PublishModel::publishers: return false;
+        case PublishModel::subscribers:
+            for (const auto& s : node.subscriptions)
+                if (s.jid.bare() == who.bare()) return true;
+            return false;
+        case PublishModel::open: return true;
+    }
+    return false;
+}
+
+AccessInfo PubsubModule::access_info(const std::string& name) const {
+    auto it = nodes_.find(name);
+    if (it == nodes_.end()) return {};
+    AccessInfo info{true, it->second.config.access_model, {}};
+    for (const auto& [jid, a] : it->second.affiliations)
+        if (a == Affiliation::owner) info.owners.push_back(jid);
+    return info;
+}
+
+Task<bool> PubsubModule::receives_presence(xmpp::BareJid owner, xmpp::BareJid who) {
+    auto* subscriptions = ctx_.find<server::PresenceSubscriptions>();
+    if (!subscriptions || owner.domain() != ctx_.domain().domain()) co_return false;
+    Task<bool> asking = subscriptions->receives_presence(std::move(owner), std::move(who));
+    bool receives = co_await std::move(asking);
+    co_return receives;
+}
+
+}  // namespace starling::pubsub

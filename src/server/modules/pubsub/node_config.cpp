@@ -1,0 +1,115 @@
+#include "server/modules/pubsub/node_config.hpp"
+
+#include <charconv>
+
+namespace starling::pubsub {
+
+namespace {
+
+xml::Element& add_field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
+                        std::string_view value) {
+    auto& field = form.add_child("field", std::string(data_ns));
+    field.set_attribute("var", var).set_attribute("type", type);
+    if (!label.empty()) field.set_attribute("label", label);
+    field.add_child("value", std::string(data_ns)).add_text(value);
+    return field;
+}
+
+void add_options(xml::Element& field, std::initializer_list<std::string_view> values) {
+    for (auto v : values) field.add_child("option", std::string(data_ns)).add_child("value", std::string(data_ns)).add_text(v);
+}
+
+std::string_view name(AccessModel m) {
+    switch (m) {
+        case AccessModel::open: return "open";
+        case AccessModel::presence: return "presence";
+        case AccessModel::whitelist: return "whitelist";
+    }
+    return "open";
+}
+
+std::string_view name(PublishModel m) {
+    switch (m) {
+        case PublishModel::publishers: return "publishers";
+        case PublishModel::subscribers: return "subscribers";
+        case PublishModel::open: return "open";
+    }
+    return "publishers";
+}
+
+std::optional<bool> boolean(std::string_view v) {  // XEP-0004 §3.3
+    if (v == "1" || v == "true") return true;
+    if (v == "0" || v == "false") return false;
+    return std::nullopt;
+}
+
+}  // namespace
+
+xml::Element config_form(const NodeConfig& c) {
+    xml::Element form{"x", std::string(data_ns)};
+    form.set_attribute("type", "form");
+    add_field(form, "FORM_TYPE", "hidden", "", node_config_form);
+    add_field(form, "pubsub#title", "text-single", "A friendly name for the node", c.title);
+    add_field(form, "pubsub#description", "text-single", "A description of the node", c.description);
+    add_field(form, "pubsub#max_items", "text-single", "Most items kept (at most 1000)", std::to_string(c.max_items));
+    add_field(form, "pubsub#deliver_payloads", "boolean", "Deliver payloads with event notifications",
+              c.deliver_payloads ? "1" : "0");
+    add_field(form, "pubsub#notify_retract", "boolean", "Notify subscribers when items are removed",
+              c.notify_retract ? "1" : "0");
+    add_field(form, "pubsub#notify_config", "boolean", "Notify subscribers when the configuration changes",
+              c.notify_config ? "1" : "0");
+    add_field(form, "pubsub#notify_delete", "boolean", "Notify subscribers when the node is deleted",
+              c.notify_delete ? "1" : "0");
+    add_options(add_field(form, "pubsub#access_model", "list-single", "Who may subscribe and retrieve items",
+                          name(c.access_model)),
+                {"open", "presence", "whitelist"});
+    add_options(add_field(form, "pubsub#publish_model", "list-single", "Who may publish", name(c.publish_model)),
+                {"publishers", "subscribers", "open"});
+    return form;
+}
+
+Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted) {
+    NodeConfig next = current;
+    for (const auto& node : submitted.children()) {
+        if (node.is_text() || !node.element->is("field", data_ns)) continue;
+        const xml::Element& field = *node.element;
+        std::string var{field.attribute("var")};
+        std::string value = field.child_text("value", data_ns);
+        auto flag = [&](bool& out) {
+            auto b = boolean(value);
+            if (b) out = *b;
+            return b.has_value();
+        };
+        bool ok = true;
+        if (var == "FORM_TYPE") ok = value.empty() || value == node_config_form;
+        else if (var == "pubsub#title") next.title = value;
+        else if (var == "pubsub#description") next.description = value;
+        else if (var == "pubsub#deliver_payloads") ok = flag(next.deliver_payloads);
+        else if (var == "pubsub#notify_retract") ok = flag(next.notify_retract);
+        else if (var == "pubsub#notify_config") ok = flag(next.notify_config);
+        else if (var == "pubsub#notify_delete") ok = flag(next.notify_delete);
+        else if (var == "pubsub#max_items") {
+            if (value == "max") {  // XEP-0060 §7.1.3.6 / publish-options: as many as allowed
+                next.max_items = max_items_limit;
+            } else {
+                auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), next.max_items);
+                ok = ec == std::errc{} && end == value.data() + value.size() && next.max_items >= 1 &&
+                     next.max_items <= max_items_limit;
+            }
+        } else if (var == "pubsub#access_model") {
+            if (value == "open") next.access_model = AccessModel::open;
+            else if (value == "presence") next.access_model = AccessModel::presence;
+            else if (value == "whitelist") next.access_model = AccessModel::whitelist;
+            else ok = false;
+        } else if (var == "pubsub#publish_model") {
+            if (value == "publishers") next.publish_model = PublishModel::publishers;
+            else if (value == "subscribers") next.publish_model = PublishModel::subscribers;
+            else if (value == "open") next.publish_model = PublishModel::open;
+            else ok = false;
+        }
+        if (!ok) return Failure{"the value of " + var + " is not valid here"};
+    }
+    return next;
+}
+
+}  // namespace starling::pubsub

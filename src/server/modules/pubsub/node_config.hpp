@@ -1,0 +1,46 @@
+#pragma once
+// A node's configuration (XEP-0060 §8.2, §16.4.3 pubsub#node_config): the form an owner gets
+// and submits, the defaults (§8.3), and the values the node's policies read. Only fields
+// whose effect the node implements are in the form; a submitted field the node does not know
+// is ignored (XEP-0004 §3.4).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "xml/element.hpp"
+
+namespace starling::pubsub {
+
+inline constexpr std::string_view data_ns = "jabber:x:data";
+inline constexpr std::string_view node_config_form = "http://jabber.org/protocol/pubsub#node_config";
+
+// §4.5: who may subscribe and retrieve items.
+enum class AccessModel { open, presence, whitelist };
+// §16.4.3 pubsub#publish_model: who may publish.
+enum class PublishModel { publishers, subscribers, open };
+
+struct NodeConfig {
+    std::string title;                 // pubsub#title
+    std::string description;           // pubsub#description
+    std::uint32_t max_items = 10;      // pubsub#max_items (at most max_items_limit)
+    bool deliver_payloads = true;      // pubsub#deliver_payloads
+    bool notify_retract = true;        // pubsub#notify_retract
+    bool notify_config = false;        // pubsub#notify_config
+    bool notify_delete = true;         // pubsub#notify_delete
+    AccessModel access_model = AccessModel::open;
+    PublishModel publish_model = PublishModel::publishers;
+
+    bool operator==(const NodeConfig&) const = default;
+};
+
+inline constexpr std::uint32_t max_items_limit = 1000;
+
+// <x xmlns='jabber:x:data' type='form'> with `config`'s values.
+xml::Element config_form(const NodeConfig& config);
+// The configuration a submitted form makes of `current`; the error says which field is wrong
+// (the service answers not-acceptable, §8.2.5.2).
+Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted);
+
+}  // namespace starling::pubsub
