@@ -14,7 +14,9 @@ namespace starling::server::testing {
 namespace {
 
 constexpr std::string_view pubsub_ns = "http://jabber.org/protocol/pubsub";
-constexpr const char* config = "[modules]\nenabled = [\"disco\", \"ping\", \"roster\", \"pubsub\"]\n";
+constexpr const char* config =
+    "[modules]\nenabled = [\"disco\", \"ping\", \"roster\", \"pubsub\"]\n"
+    "[modules.pubsub]\nmax_payload_bytes = 200\nmax_nodes_per_user = 14\nmax_items_per_node = 50\n";
 
 class Pubsub : public ::testing::TestWithParam<std::size_t> {
 protected:
@@ -76,6 +78,59 @@ TEST_P(Pubsub, a_publish_reaches_each_subscriber_once_whichever_shard_it_arrives
         bob->sync();
         for (const auto& e : bob->drain()) EXPECT_NE(e.name(), "message") << xml::to_string(e);
     }
+}
+
+const xml::Element* app_error(const xml::Element& reply, std::string_view condition) {
+    const auto* error = reply.find_child("error", ns::client);
+    return error ? error->find_child(condition, "http://jabber.org/protocol/pubsub#errors") : nullptr;
+}
+
+std::string publish_options(std::string_view fields) {
+    return "<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
+           "<value>http://jabber.org/protocol/pubsub#publish-options</value></field>" +
+           std::string(fields) + "</x></publish-options>";
+}
+
+TEST_P(Pubsub, publish_options_are_preconditions_on_the_nodes_configuration) {
+    auto alice = server.login("alice");
+    ASSERT_EQ(request(*alice, "set", "<create node='keys'/>").attribute("type"), "result");
+    const std::string item = "<publish node='keys'><item id='current'><k xmlns='urn:test'/></item></publish>";
+    auto met = request(*alice, "set", item + publish_options("<field var='pubsub#access_model'><value>open</value></field>"));
+    EXPECT_EQ(met.attribute("type"), "result") << xml::to_string(met);
+    auto unmet = request(*alice, "set", item + publish_options("<field var='pubsub#access_model'><value>whitelist</value></field>"));
+    ASSERT_EQ(unmet.attribute("type"), "error");
+    EXPECT_NE(app_error(unmet, "precondition-not-met"), nullptr) << xml::to_string(unmet);
+    EXPECT_NE(unmet.find_child("error", ns::client)->find_child("conflict", ns::stanza_errors), nullptr);
+    auto unknown = request(*alice, "set", item + publish_options("<field var='pubsub#no_such_option'><value>1</value></field>"));
+    EXPECT_NE(app_error(unknown, "precondition-not-met"), nullptr) << xml::to_string(unknown);
+    // "max" is the service's limit: met once the node is configured so.
+    auto maxed = request(*alice, "set", item + publish_options("<field var='pubsub#max_items'><value>max</value></field>"));
+    EXPECT_NE(app_error(maxed, "precondition-not-met"), nullptr);
+    auto configured = alice->query("set", "pubsub.localhost",
+                                   "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='keys'>"
+                                   "<x xmlns='jabber:x:data' type='submit'><field var='pubsub#max_items'><value>max</value>"
+                                   "</field></x></configure></pubsub>");
+    ASSERT_EQ(configured.attribute("type"), "result") << xml::to_string(configured);
+    maxed = request(*alice, "set", item + publish_options("<field var='pubsub#max_items'><value>50</value></field>"));
+    EXPECT_EQ(maxed.attribute("type"), "result") << xml::to_string(maxed);
+}
+
+TEST_P(Pubsub, the_services_limits_give_their_errors) {
+    auto alice = server.login("alice");
+    ASSERT_EQ(request(*alice, "set", "<create node='big'/>").attribute("type"), "result");
+    auto big = request(*alice, "set", "<publish node='big'><item><p xmlns='urn:test'>" + std::string(300, 'x') + "</p></item></publish>");
+    ASSERT_EQ(big.attribute("type"), "error");
+    EXPECT_NE(app_error(big, "payload-too-big"), nullptr) << xml::to_string(big);
+    auto too_many = alice->query("set", "pubsub.localhost",
+                                 "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='big'>"
+                                 "<x xmlns='jabber:x:data' type='submit'><field var='pubsub#max_items'><value>51</value>"
+                                 "</field></x></configure></pubsub>");
+    EXPECT_NE(too_many.find_child("error", ns::client)->find_child("not-acceptable", ns::stanza_errors), nullptr);
+    for (int i = 1; i < 14; ++i)
+        ASSERT_EQ(request(*alice, "set", "<create node='more" + std::to_string(i) + "'/>").attribute("type"), "result");
+    auto over = request(*alice, "set", "<create node='one-too-many'/>");
+    ASSERT_EQ(over.attribute("type"), "error");
+    EXPECT_NE(app_error(over, "max-nodes-exceeded"), nullptr) << xml::to_string(over);
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ xml::Element config_form(const NodeConfig& c) {
     add_field(form, "FORM_TYPE", "hidden", "", node_config_form);
     add_field(form, "pubsub#title", "text-single", "A friendly name for the node", c.title);
     add_field(form, "pubsub#description", "text-single", "A description of the node", c.description);
-    add_field(form, "pubsub#max_items", "text-single", "Most items kept (at most 1000)", std::to_string(c.max_items));
+    add_field(form, "pubsub#max_items", "text-single", "Most items kept", std::to_string(c.max_items));
     add_field(form, "pubsub#deliver_payloads", "boolean", "Deliver payloads with event notifications",
               c.deliver_payloads ? "1" : "0");
     add_field(form, "pubsub#notify_retract", "boolean", "Notify subscribers when items are removed",
@@ -68,7 +68,8 @@ xml::Element config_form(const NodeConfig& c) {
     return form;
 }
 
-Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted) {
+Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted,
+                                           std::uint32_t items_limit, std::string_view form_type) {
     NodeConfig next = current;
     for (const auto& node : submitted.children()) {
         if (node.is_text() || !node.element->is("field", data_ns)) continue;
@@ -81,7 +82,7 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
             return b.has_value();
         };
         bool ok = true;
-        if (var == "FORM_TYPE") ok = value.empty() || value == node_config_form;
+        if (var == "FORM_TYPE") ok = value.empty() || value == form_type;
         else if (var == "pubsub#title") next.title = value;
         else if (var == "pubsub#description") next.description = value;
         else if (var == "pubsub#deliver_payloads") ok = flag(next.deliver_payloads);
@@ -90,11 +91,11 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         else if (var == "pubsub#notify_delete") ok = flag(next.notify_delete);
         else if (var == "pubsub#max_items") {
             if (value == "max") {  // XEP-0060 §7.1.3.6 / publish-options: as many as allowed
-                next.max_items = max_items_limit;
+                next.max_items = items_limit;
             } else {
                 auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), next.max_items);
                 ok = ec == std::errc{} && end == value.data() + value.size() && next.max_items >= 1 &&
-                     next.max_items <= max_items_limit;
+                     next.max_items <= items_limit;
             }
         } else if (var == "pubsub#access_model") {
             if (value == "open") next.access_model = AccessModel::open;
@@ -110,6 +111,26 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         if (!ok) return Failure{"the value of " + var + " is not valid here"};
     }
     return next;
+}
+
+std::optional<std::string> unmet_precondition(const NodeConfig& node, const xml::Element& options,
+                                              std::uint32_t items_limit) {
+    // What the node's own form names is what a precondition may name (§7.1.5: anything else
+    // is rejected).
+    xml::Element known = config_form(node);
+    for (const auto& child : options.children()) {
+        if (child.is_text() || !child.element->is("field", data_ns)) continue;
+        std::string_view var = child.element->attribute("var");
+        if (var == "FORM_TYPE") continue;
+        bool found = false;
+        for (const auto& k : known.children())
+            if (!k.is_text() && k.element->attribute("var") == var) found = true;
+        if (!found) return "the node has no option " + std::string(var);
+    }
+    auto wanted = apply_form(node, options, items_limit, publish_options_form);
+    if (!wanted) return wanted.error();
+    if (!(wanted.value() == node)) return std::string("the node's configuration differs from the publish-options");
+    return std::nullopt;
 }
 
 }  // namespace starling::pubsub

@@ -24,7 +24,7 @@ enum class PublishModel { publishers, subscribers, open };
 struct NodeConfig {
     std::string title;                 // pubsub#title
     std::string description;           // pubsub#description
-    std::uint32_t max_items = 10;      // pubsub#max_items (at most max_items_limit)
+    std::uint32_t max_items = 10;      // pubsub#max_items (at most the service's max_items_per_node)
     bool deliver_payloads = true;      // pubsub#deliver_payloads
     bool notify_retract = true;        // pubsub#notify_retract
     bool notify_config = false;        // pubsub#notify_config
@@ -35,12 +35,16 @@ struct NodeConfig {
     bool operator==(const NodeConfig&) const = default;
 };
 
-inline constexpr std::uint32_t max_items_limit = 1000;
-
 // <x xmlns='jabber:x:data' type='form'> with `config`'s values.
 xml::Element config_form(const NodeConfig& config);
-// The configuration a submitted form makes of `current`; the error says which field is wrong
-// (the service answers not-acceptable, §8.2.5.2).
-Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted);
+// The configuration a submitted form makes of `current`, max_items at most `items_limit`
+// ("max" is that limit); the error says which field is wrong (the service answers
+// not-acceptable, §8.2.5.2). `form_type`: the FORM_TYPE the form may name.
+Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml::Element& submitted,
+                                           std::uint32_t items_limit, std::string_view form_type = node_config_form);
+// §7.1.5: publish-options are preconditions: nullopt when `node` meets every one, else why
+// not (an unknown field too).
+inline constexpr std::string_view publish_options_form = "http://jabber.org/protocol/pubsub#publish-options";
+std::optional<std::string> unmet_precondition(const NodeConfig& node, const xml::Element& options, std::uint32_t items_limit);
 
 }  // namespace starling::pubsub

@@ -49,7 +49,7 @@ Outcome PubsubModule::configure(const Request& request) {
     if (form->attribute("type") == "cancel") return outcome;  // §8.2.4: nothing changes
     if (form->attribute("type") != "submit")
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, "a form of type submit")};
-    auto next = apply_form(node->config, *form);
+    auto next = apply_form(node->config, *form, options_.max_items_per_node);
     if (!next) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, next.error())};  // §8.2.5.2
     bool changed = node->config != next.value();
     node->config = std::move(next).value();

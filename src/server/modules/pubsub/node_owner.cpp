@@ -12,7 +12,7 @@ Outcome PubsubModule::create(const Request& request, const std::string& name) {
     NodeConfig config;
     if (request.configure && request.configure->attribute("type") == "submit") {
         // §8.1.3: created with this configuration, or not at all.
-        auto submitted = apply_form(config, *request.configure);
+        auto submitted = apply_form(config, *request.configure, options_.max_items_per_node);
         if (!submitted) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, submitted.error())};
         config = std::move(submitted).value();
     }

@@ -44,7 +44,7 @@ std::optional<Node> node_from_document(const std::string& name, std::string_view
     if (!doc || !doc->is("node", document_ns)) return std::nullopt;
     Node node{name};
     if (const xml::Element* form = doc->find_child("x", data_ns)) {
-        auto config = apply_form(NodeConfig{}, *form);
+        auto config = apply_form(NodeConfig{}, *form, 1'000'000);  // as stored: the limit applied when set
         if (!config) return std::nullopt;
         node.config = std::move(config).value();
     }

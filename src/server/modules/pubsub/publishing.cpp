@@ -1,6 +1,7 @@
 // Publishing and retracting items (XEP-0060 §7.1, §7.2) and the event notifications that
 // carry them to subscribers (§7.1.2). On the node's shard.
 #include "base/random.hpp"
+#include "xml/writer.hpp"
 #include "server/modules/pubsub/pubsub_module.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -43,6 +44,14 @@ Outcome PubsubModule::publish(const Request& request) {
     // §7.1.3.6: exactly one payload element (a notification-only node is not in this slice).
     if (payload.size() != 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request,
                                                                 payload.empty() ? "payload-required" : "invalid-payload")};
+    // §7.1.3.5: a service-defined limit.
+    if (xml::to_string(*payload.front()).size() > options_.max_payload_bytes)
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, "payload-too-big")};
+    // §7.1.5: publish-options are preconditions on the node's configuration.
+    if (request.publish_options) {
+        if (auto unmet = unmet_precondition(node->config, *request.publish_options, options_.max_items_per_node))
+            return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, "precondition-not-met", *unmet, "cancel")};
+    }
     std::string id{items.front()->attribute("id")};
     if (id.empty()) id = random::id(9);  // §7.1.1: the service makes one
     // The same id again replaces the item (§7.1.2: and it counts as the newest).

@@ -41,7 +41,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
          {"access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
           "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-subscriptions", "member-affiliation",
           "modify-affiliations", "outcast-affiliation", "persistent-items", "publish", "publisher-affiliation",
-          "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
+          "publish-options", "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
           "retrieve-subscriptions", "subscribe"})
         service_.disco.add_feature(std::string(pubsub_ns) + "#" + std::string(feature));
     service_.iq.on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { return disco_info(r); });
@@ -94,7 +94,19 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         if (node.empty()) node = random::id(9);
         if (const xml::Element* configure = request.payload().find_child("configure", pubsub_ns))
             if (const xml::Element* form = configure->find_child("x", data_ns)) req.configure = *form;
+        // A limit per account, counted on every shard (creating is rare; nodes are many).
+        auto count = [who = request.from().bare()](PubsubModule& m) { return m.nodes_owned_by(who); };
+        Task<std::vector<std::size_t>> counting = ctx_.on_every_shard<PubsubModule>(std::move(count));
+        std::vector<std::size_t> per_shard = co_await std::move(counting);
+        std::size_t owned = 0;
+        for (std::size_t n : per_shard) owned += n;
+        if (owned >= options_.max_nodes_per_user)
+            co_return request.error(pubsub_error(StanzaErrorCondition::not_allowed, "max-nodes-exceeded",
+                                                 "you own as many nodes as this service allows", "cancel"));
     }
+    if (!owner && set && what == "publish")
+        if (const xml::Element* options = request.payload().find_child("publish-options", pubsub_ns))
+            if (const xml::Element* form = options->find_child("x", data_ns)) req.publish_options = *form;
     if (node.empty())
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
     if (!owner && (what == "subscribe" || what == "items")) {
@@ -191,6 +203,12 @@ Task<void> PubsubModule::disco_items(IqRequest& request) {
     request.reply(std::move(query));
 }
 
+std::size_t PubsubModule::nodes_owned_by(const xmpp::BareJid& who) const {
+    std::size_t n = 0;
+    for (const auto& [name, node] : nodes_) n += node.affiliation_of(who) == Affiliation::owner;
+    return n;
+}
+
 std::vector<std::string> PubsubModule::node_names() const {
     std::vector<std::string> out;
     for (const auto& [name, node] : nodes_) out.push_back(name);
@@ -263,7 +281,11 @@ const config::ModuleOptionsOf<Options> options{
              "Who may create nodes: \"anyone\", \"local\" (accounts of this domain) or \"admins\"",
              std::function([](const std::string& s) -> std::string {
                  return s == "anyone" || s == "local" || s == "admins" ? "" : "must be anyone, local or admins";
-             }))};
+             }))
+        .add("max_items_per_node", &Options::max_items_per_node,
+             "The most items a node may keep (pubsub#max_items, whose \"max\" is this)")
+        .add("max_payload_bytes", &Options::max_payload_bytes, "The largest item payload, as XML, in bytes")
+        .add("max_nodes_per_user", &Options::max_nodes_per_user, "The most nodes one account may own")};
 
 extern const ModuleInfo info{
     .name = "pubsub",

@@ -30,6 +30,9 @@ namespace starling::pubsub {
 struct Options {
     std::string subdomain = "pubsub";
     std::string node_creation = "local";  // anyone, local (accounts of this server), admins
+    std::uint32_t max_items_per_node = 1000;  // the most pubsub#max_items may be ("max")
+    std::uint32_t max_payload_bytes = 65536;  // an item's payload, as XML
+    std::uint32_t max_nodes_per_user = 1000;  // nodes one account owns
 };
 
 // A request as the node's shard gets it (copied: it crosses threads).
@@ -37,8 +40,9 @@ struct Request {
     xmpp::Jid from;
     bool set = false;    // iq type set (else get)
     xml::Element op;     // <create/>, <publish/>, <subscribe/>, ... (the <pubsub/>'s first child)
-    // §8.1.3: the <x/> of a <configure/> next to <create/>.
+    // §8.1.3: the <x/> of a <configure/> next to <create/>; §7.1.5: of <publish-options/>.
     std::optional<xml::Element> configure;
+    std::optional<xml::Element> publish_options;
     // The presence access model (§4.5): whether `from` receives an owner's presence, found
     // out on the owners' shards before the request runs on the node's.
     bool receives_owner_presence = false;
@@ -81,6 +85,7 @@ public:
     std::vector<xml::Element> subscriptions_of(const xmpp::BareJid& who, const std::string& node) const;
     std::vector<xml::Element> affiliations_of(const xmpp::BareJid& who, const std::string& node) const;
     bool has_node(const std::string& name) const { return nodes_.count(name) != 0; }
+    std::size_t nodes_owned_by(const xmpp::BareJid& who) const;
 
 private:
     using Stanza = xmpp::Stanza;
