@@ -2,14 +2,13 @@
 // outcast nothing; affiliated entities (owner, publisher, member) may always subscribe and
 // retrieve; others as the access model says: open, presence (those who receive an owner's
 // presence, RFC 6121), whitelist (only the affiliated).
-#include "server/module/presence_subscriptions.hpp"
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 
 namespace starling::pubsub {
 
 using xmpp::StanzaErrorCondition;
 
-std::optional<xmpp::StanzaError> PubsubModule::access_refusal(const Node& node, const Request& request) const {
+std::optional<xmpp::StanzaError> NodeSet::access_refusal(const Node& node, const Request& request) const {
     switch (node.affiliation_of(request.from.bare())) {
         case Affiliation::outcast:  // §6.1.3.8, §6.5.9.x
             return pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node");
@@ -29,7 +28,7 @@ std::optional<xmpp::StanzaError> PubsubModule::access_refusal(const Node& node, 
     return std::nullopt;
 }
 
-bool PubsubModule::may_publish(const Node& node, const xmpp::Jid& who) const {
+bool NodeSet::may_publish(const Node& node, const xmpp::Jid& who) const {
     Affiliation a = node.affiliation_of(who.bare());
     if (a == Affiliation::owner || a == Affiliation::publisher) return true;
     if (a == Affiliation::outcast) return false;
@@ -44,21 +43,13 @@ bool PubsubModule::may_publish(const Node& node, const xmpp::Jid& who) const {
     return false;
 }
 
-AccessInfo PubsubModule::access_info(const std::string& name) const {
+AccessInfo NodeSet::access_info(const std::string& name) const {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return {};
     AccessInfo info{true, it->second.config.access_model, {}};
     for (const auto& [jid, a] : it->second.affiliations)
         if (a == Affiliation::owner) info.owners.push_back(jid);
     return info;
-}
-
-Task<bool> PubsubModule::receives_presence(xmpp::BareJid owner, xmpp::BareJid who) {
-    auto* subscriptions = ctx_.find<server::PresenceSubscriptions>();
-    if (!subscriptions || owner.domain() != ctx_.domain().domain()) co_return false;
-    Task<bool> asking = subscriptions->receives_presence(std::move(owner), std::move(who));
-    bool receives = co_await std::move(asking);
-    co_return receives;
 }
 
 }  // namespace starling::pubsub

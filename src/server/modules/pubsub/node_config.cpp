@@ -37,6 +37,15 @@ std::string_view name(PublishModel m) {
     return "publishers";
 }
 
+std::string_view name(SendLast s) {
+    switch (s) {
+        case SendLast::never: return "never";
+        case SendLast::on_sub: return "on_sub";
+        case SendLast::on_sub_and_presence: return "on_sub_and_presence";
+    }
+    return "never";
+}
+
 std::optional<bool> boolean(std::string_view v) {  // XEP-0004 §3.3
     if (v == "1" || v == "true") return true;
     if (v == "0" || v == "false") return false;
@@ -65,6 +74,10 @@ xml::Element config_form(const NodeConfig& c) {
                 {"open", "presence", "whitelist"});
     add_options(add_field(form, "pubsub#publish_model", "list-single", "Who may publish", name(c.publish_model)),
                 {"publishers", "subscribers", "open"});
+    add_field(form, "pubsub#persist_items", "boolean", "Keep items (else only notify)", c.persist_items ? "1" : "0");
+    add_options(add_field(form, "pubsub#send_last_published_item", "list-single",
+                          "When subscribers get the last published item", name(c.send_last)),
+                {"never", "on_sub", "on_sub_and_presence"});
     return form;
 }
 
@@ -89,6 +102,13 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         else if (var == "pubsub#notify_retract") ok = flag(next.notify_retract);
         else if (var == "pubsub#notify_config") ok = flag(next.notify_config);
         else if (var == "pubsub#notify_delete") ok = flag(next.notify_delete);
+        else if (var == "pubsub#persist_items") ok = flag(next.persist_items);
+        else if (var == "pubsub#send_last_published_item") {
+            if (value == "never") next.send_last = SendLast::never;
+            else if (value == "on_sub") next.send_last = SendLast::on_sub;
+            else if (value == "on_sub_and_presence") next.send_last = SendLast::on_sub_and_presence;
+            else ok = false;
+        }
         else if (var == "pubsub#max_items") {
             if (value == "max") {  // XEP-0060 §7.1.3.6 / publish-options: as many as allowed
                 next.max_items = items_limit;

@@ -20,6 +20,8 @@ inline constexpr std::string_view node_config_form = "http://jabber.org/protocol
 enum class AccessModel { open, presence, whitelist };
 // §16.4.3 pubsub#publish_model: who may publish.
 enum class PublishModel { publishers, subscribers, open };
+// §16.4.3 pubsub#send_last_published_item: when a subscriber gets the newest item unasked.
+enum class SendLast { never, on_sub, on_sub_and_presence };
 
 struct NodeConfig {
     std::string title;                 // pubsub#title
@@ -31,6 +33,8 @@ struct NodeConfig {
     bool notify_delete = true;         // pubsub#notify_delete
     AccessModel access_model = AccessModel::open;
     PublishModel publish_model = PublishModel::publishers;
+    bool persist_items = true;         // pubsub#persist_items: false keeps no item (§4.3 transient)
+    SendLast send_last = SendLast::never;  // pubsub#send_last_published_item
 
     bool operator==(const NodeConfig&) const = default;
 };

@@ -1,7 +1,7 @@
 // What an owner manages of a node (XEP-0060 §8): its configuration (§8.2), its affiliations
 // (§8.9) and its subscriptions (§8.8). On the node's shard.
 #include "base/random.hpp"
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 
 namespace starling::pubsub {
 
@@ -24,14 +24,14 @@ const xml::Element* form_in(const xml::Element& e) { return e.find_child("x", da
 
 }  // namespace
 
-void PubsubModule::trim(Node& node) {
+void NodeSet::trim(Node& node) {
     while (node.items.size() > node.config.max_items) {
-        forget_item(node, node.items.front().id);
+        keeper_->forget_item(node, node.items.front().id);
         node.items.pop_front();
     }
 }
 
-Outcome PubsubModule::configure(const Request& request) {
+Outcome NodeSet::configure(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §8.2.3.5
     if (!node) return outcome;
@@ -49,12 +49,12 @@ Outcome PubsubModule::configure(const Request& request) {
     if (form->attribute("type") == "cancel") return outcome;  // §8.2.4: nothing changes
     if (form->attribute("type") != "submit")
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, "a form of type submit")};
-    auto next = apply_form(node->config, *form, options_.max_items_per_node);
+    auto next = apply_form(node->config, *form, limits_.max_items_per_node);
     if (!next) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, next.error())};  // §8.2.5.2
     bool changed = node->config != next.value();
     node->config = std::move(next).value();
     trim(*node);
-    persist(*node);
+    keeper_->store_node(*node);
     if (changed && node->config.notify_config) {  // §8.2.5.3
         xml::Element configuration{"configuration", std::string(event_ns)};
         configuration.set_attribute("node", node->name);
@@ -63,7 +63,7 @@ Outcome PubsubModule::configure(const Request& request) {
     return outcome;
 }
 
-Outcome PubsubModule::owner_affiliations(const Request& request) {
+Outcome NodeSet::owner_affiliations(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §8.9.1.3, §8.9.2.3.4
     if (!node) return outcome;
@@ -98,11 +98,11 @@ Outcome PubsubModule::owner_affiliations(const Request& request) {
     // An outcast is no longer subscribed (§4.1: it may not be).
     std::erase_if(node->subscriptions,
                   [&](const Subscription& s) { return node->affiliation_of(s.jid.bare()) == Affiliation::outcast; });
-    persist(*node);
+    keeper_->store_node(*node);
     return outcome;
 }
 
-Outcome PubsubModule::owner_subscriptions(const Request& request) {
+Outcome NodeSet::owner_subscriptions(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §8.8.1.3, §8.8.2.3.3
     if (!node) return outcome;
@@ -133,7 +133,7 @@ Outcome PubsubModule::owner_subscriptions(const Request& request) {
         if (!subscribed) std::erase_if(node->subscriptions, [&](const Subscription& s) { return s.jid == jid; });
         else if (!node->subscription_of(jid)) node->subscriptions.push_back({jid, random::id(9)});
     }
-    persist(*node);
+    keeper_->store_node(*node);
     return outcome;
 }
 

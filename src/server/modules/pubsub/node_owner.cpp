@@ -1,33 +1,33 @@
 // Creating, deleting and purging nodes (XEP-0060 §8.1, §8.4, §8.5). On the node's shard.
 #include "base/log.hpp"
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 
 namespace starling::pubsub {
 
 using xmpp::StanzaErrorCondition;
 
-Outcome PubsubModule::create(const Request& request, const std::string& name) {
+Outcome NodeSet::create(const Request& request, const std::string& name) {
     // §8.1.1: a name in use is conflict (an instant node's name is fresh, but say so anyway).
     if (nodes_.count(name)) return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, {}, "that node exists")};
-    NodeConfig config;
+    NodeConfig config = defaults_;
     if (request.configure && request.configure->attribute("type") == "submit") {
         // §8.1.3: created with this configuration, or not at all.
-        auto submitted = apply_form(config, *request.configure, options_.max_items_per_node);
+        auto submitted = apply_form(config, *request.configure, limits_.max_items_per_node);
         if (!submitted) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, submitted.error())};
         config = std::move(submitted).value();
     }
     Node& node = nodes_.emplace(name, Node{name}).first->second;
     node.config = std::move(config);
     node.affiliations[request.from.bare()] = Affiliation::owner;  // §8.1: the creator owns it
-    persist(node);
-    log::info("pubsub: {} created node {} on {}", request.from.str(), name, service_.domain.str());
+    keeper_->store_node(node);
+    log::info("pubsub: {} created node {} on {}", request.from.str(), name, address_.str());
     // §8.1.2: an instant node's name goes back to its creator (always: it costs nothing).
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
     pubsub.add_child("create", std::string(pubsub_ns)).set_attribute("node", name);
     return {std::move(pubsub), std::nullopt};
 }
 
-Outcome PubsubModule::delete_node(const Request& request) {
+Outcome NodeSet::delete_node(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);
     if (!node) return outcome;
@@ -40,20 +40,20 @@ Outcome PubsubModule::delete_node(const Request& request) {
         notify(*node, deleted);
     }
     std::string name = node->name;  // not a reference into the node being erased
-    forget(name);
+    keeper_->forget_node(name);
     nodes_.erase(name);
-    log::info("pubsub: {} deleted node {} on {}", request.from.str(), name, service_.domain.str());
+    log::info("pubsub: {} deleted node {} on {}", request.from.str(), name, address_.str());
     return outcome;
 }
 
-Outcome PubsubModule::purge(const Request& request) {
+Outcome NodeSet::purge(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);
     if (!node) return outcome;
     if (node->affiliation_of(request.from.bare()) != Affiliation::owner)
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner purges the node")};  // §8.5.3.1
     node->items.clear();
-    ctx_.spawn(stored_items_.clear({service_.domain.str(), node->name}));
+    keeper_->forget_items(*node);
     xml::Element purged{"purge", std::string(event_ns)};  // §8.5.2
     purged.set_attribute("node", node->name);
     notify(*node, purged);

@@ -2,7 +2,7 @@
 // carry them to subscribers (§7.1.2). On the node's shard.
 #include "base/random.hpp"
 #include "xml/writer.hpp"
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace starling::pubsub {
@@ -20,17 +20,47 @@ std::vector<const xml::Element*> element_children(const xml::Element& e) {
 
 }  // namespace
 
-void PubsubModule::notify(const Node& node, const xml::Element& event_child) {
+xml::Element NodeSet::event_message(const xml::Element& event_child) {
     xml::Element message{"message", std::string(ns::client)};
+    // XEP-0163 §4.3.4 Example 9: a headline, not for offline storage or the archive.
+    message.set_attribute("type", "headline");
     message.add_child("event", std::string(event_ns)).add_child(event_child);
-    for (const auto& subscription : node.subscriptions)
-        ctx_.send(Stanza{xmpp::StanzaKind::message, message, service_.domain, subscription.jid});
+    return message;
 }
 
-Outcome PubsubModule::publish(const Request& request) {
+void NodeSet::notify(const Node& node, const xml::Element& event_child) {
+    keeper_->notify(node, event_message(event_child));
+}
+
+xml::Element NodeSet::event_items(const Node& node, const Item& item) {
+    xml::Element items{"items", std::string(event_ns)};
+    items.set_attribute("node", node.name);
+    auto& e = items.add_child("item", std::string(event_ns));
+    e.set_attribute("id", item.id);
+    if (node.config.deliver_payloads && item.payload) e.add_child(*item.payload);
+    return items;
+}
+
+Outcome NodeSet::publish(const Request& request) {
     Outcome outcome;
-    Node* node = find(request, outcome);  // §7.1.3.3: no auto-create in this slice
-    if (!node) return outcome;
+    Node* node = find(request, outcome);
+    if (!node && auto_create_) {
+        // §7.1.4, XEP-0163 §3: a PEP node comes into being with its first item, configured
+        // as the defaults say but for what the publish-options ask (§7.1.5 rule 3).
+        NodeConfig config = defaults_;
+        if (request.publish_options) {
+            auto wanted = apply_form(config, *request.publish_options, limits_.max_items_per_node, publish_options_form);
+            if (!wanted) return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, "precondition-not-met", wanted.error(), "cancel")};
+            config = std::move(wanted).value();
+        }
+        std::string name{request.op.attribute("node")};
+        node = &nodes_.emplace(name, Node{name}).first->second;
+        node->config = std::move(config);
+        node->affiliations[request.from.bare()] = Affiliation::owner;
+        keeper_->store_node(*node);
+        outcome.error.reset();
+    }
+    if (!node) return outcome;  // §7.1.3.3
     // §7.1.3.1: as the publish model says.
     if (!may_publish(*node, request.from))
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not publish to this node")};
@@ -41,15 +71,15 @@ Outcome PubsubModule::publish(const Request& request) {
     if (items.empty()) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "item-required")};
     if (items.size() > 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-payload")};
     std::vector<const xml::Element*> payload = element_children(*items.front());
-    // §7.1.3.6: exactly one payload element (a notification-only node is not in this slice).
+    // §7.1.3.6: exactly one payload element (a notification-only node is not built yet).
     if (payload.size() != 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request,
                                                                 payload.empty() ? "payload-required" : "invalid-payload")};
     // §7.1.3.5: a service-defined limit.
-    if (xml::to_string(*payload.front()).size() > options_.max_payload_bytes)
+    if (xml::to_string(*payload.front()).size() > limits_.max_payload_bytes)
         return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, "payload-too-big")};
     // §7.1.5: publish-options are preconditions on the node's configuration.
     if (request.publish_options) {
-        if (auto unmet = unmet_precondition(node->config, *request.publish_options, options_.max_items_per_node))
+        if (auto unmet = unmet_precondition(node->config, *request.publish_options, limits_.max_items_per_node))
             return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, "precondition-not-met", *unmet, "cancel")};
     }
     std::string id{items.front()->attribute("id")};
@@ -57,16 +87,13 @@ Outcome PubsubModule::publish(const Request& request) {
     // The same id again replaces the item (§7.1.2: and it counts as the newest).
     std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
     Item item{id, node->next_seq++, std::make_shared<xml::Element>(*payload.front()), request.from.bare().str()};
-    node->items.push_back(item);
-    persist_item(*node, item);
-    trim(*node);  // pubsub#max_items: the oldest go
+    if (node->config.persist_items) {
+        node->items.push_back(item);
+        keeper_->store_item(*node, item);
+        trim(*node);  // pubsub#max_items: the oldest go
+    }
     // §7.1.2: each subscriber gets the item (with its payload: pubsub#deliver_payloads).
-    xml::Element event_items{"items", std::string(event_ns)};
-    event_items.set_attribute("node", node->name);
-    auto& event_item = event_items.add_child("item", std::string(event_ns));
-    event_item.set_attribute("id", id);
-    if (node->config.deliver_payloads) event_item.add_child(*item.payload);
-    notify(*node, event_items);
+    notify(*node, event_items(*node, item));
 
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
     auto& published = pubsub.add_child("publish", std::string(pubsub_ns));
@@ -75,7 +102,7 @@ Outcome PubsubModule::publish(const Request& request) {
     return {std::move(pubsub), std::nullopt};
 }
 
-Outcome PubsubModule::retract(const Request& request) {
+Outcome NodeSet::retract(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);
     if (!node) return outcome;
@@ -87,7 +114,7 @@ Outcome PubsubModule::retract(const Request& request) {
     std::string id{item->attribute("id")};
     if (!node->item(id)) return {std::nullopt, pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such item")};
     std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
-    forget_item(*node, id);
+    keeper_->forget_item(*node, id);
     // §7.2.2: notify='true' (or the node's pubsub#notify_retract) tells the subscribers.
     std::string_view notify_attr = request.op.attribute("notify");
     if (notify_attr == "true" || notify_attr == "1" || (notify_attr.empty() && node->config.notify_retract)) {

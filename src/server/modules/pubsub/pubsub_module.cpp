@@ -7,6 +7,7 @@
 #include "base/log.hpp"
 #include "base/random.hpp"
 #include "server/config/options.hpp"
+#include "server/module/presence_subscriptions.hpp"
 #include "server/module/service_disco.hpp"
 #include "server/modules/pubsub/node_store.hpp"
 #include "xmpp/namespaces.hpp"
@@ -31,7 +32,8 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
       options_{options},
       service_{ctx.add_service(options.subdomain, "Publish-Subscribe")},
       stored_nodes_{ctx.key_value(node_store_name)},
-      stored_items_{ctx.map(item_store_name)} {
+      stored_items_{ctx.map(item_store_name)},
+      nodes_{*this, service_.domain, Limits{options.max_items_per_node, options.max_payload_bytes}} {
     // §5.1: what the service is and what of XEP-0060 it does.
     service_.disco.add_identity({"pubsub", "service", "Publish-Subscribe"});
     service_.disco.add_feature(ns::disco_info);
@@ -95,7 +97,7 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         if (const xml::Element* configure = request.payload().find_child("configure", pubsub_ns))
             if (const xml::Element* form = configure->find_child("x", data_ns)) req.configure = *form;
         // A limit per account, counted on every shard (creating is rare; nodes are many).
-        auto count = [who = request.from().bare()](PubsubModule& m) { return m.nodes_owned_by(who); };
+        auto count = [who = request.from().bare()](PubsubModule& m) { return m.nodes_.nodes_owned_by(who); };
         Task<std::vector<std::size_t>> counting = ctx_.on_every_shard<PubsubModule>(std::move(count));
         std::vector<std::size_t> per_shard = co_await std::move(counting);
         std::size_t owned = 0;
@@ -111,7 +113,7 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
     if (!owner && (what == "subscribe" || what == "items")) {
         // The presence access model asks the owners' rosters, on their shards, first.
-        auto info = [node](PubsubModule& m) { return m.access_info(node); };
+        auto info = [node](PubsubModule& m) { return m.nodes_.access_info(node); };
         Task<AccessInfo> looking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(info));
         AccessInfo access = co_await std::move(looking);
         if (access.exists && access.model == AccessModel::presence) {
@@ -128,22 +130,23 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         if (m.loading_)
             return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::resource_constraint, "the service is starting", "wait"}};
         std::string_view op = req.op.name();
-        if (owner && set && op == "delete") return m.delete_node(req);
-        if (owner && set && op == "purge") return m.purge(req);
-        if (owner && op == "configure") return m.configure(req);
-        if (owner && op == "affiliations") return m.owner_affiliations(req);
-        if (owner && op == "subscriptions") return m.owner_subscriptions(req);
-        if (!owner && set && op == "create") return m.create(req, node);
-        if (!owner && set && op == "publish") return m.publish(req);
-        if (!owner && set && op == "retract") return m.retract(req);
-        if (!owner && set && op == "subscribe") return m.subscribe(req);
-        if (!owner && set && op == "unsubscribe") return m.unsubscribe(req);
-        if (!owner && !set && op == "items") return m.items(req);
+        NodeSet& nodes = m.nodes_;
+        if (owner && set && op == "delete") return nodes.delete_node(req);
+        if (owner && set && op == "purge") return nodes.purge(req);
+        if (owner && op == "configure") return nodes.configure(req);
+        if (owner && op == "affiliations") return nodes.owner_affiliations(req);
+        if (owner && op == "subscriptions") return nodes.owner_subscriptions(req);
+        if (!owner && set && op == "create") return nodes.create(req, node);
+        if (!owner && set && op == "publish") return nodes.publish(req);
+        if (!owner && set && op == "retract") return nodes.retract(req);
+        if (!owner && set && op == "subscribe") return nodes.subscribe(req);
+        if (!owner && set && op == "unsubscribe") return nodes.unsubscribe(req);
+        if (!owner && !set && op == "items") return nodes.items(req);
         if (!owner && !set && (op == "subscriptions" || op == "affiliations")) {
             xml::Element list{std::string(op), std::string(pubsub_ns)};
             list.set_attribute("node", node);
-            auto entries = op == "subscriptions" ? m.subscriptions_of(req.from.bare(), node)
-                                                 : m.affiliations_of(req.from.bare(), node);
+            auto entries = op == "subscriptions" ? nodes.subscriptions_of(req.from.bare(), node)
+                                                 : nodes.affiliations_of(req.from.bare(), node);
             for (auto& e : entries) list.add_child(std::move(e));
             xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
             pubsub.add_child(std::move(list));
@@ -161,7 +164,7 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
 Task<void> PubsubModule::gather(IqRequest& request, const xml::Element& op) {
     bool subscriptions = op.name() == "subscriptions";
     auto collect = [who = request.from().bare(), subscriptions](PubsubModule& m) {
-        return subscriptions ? m.subscriptions_of(who, {}) : m.affiliations_of(who, {});
+        return subscriptions ? m.nodes_.subscriptions_of(who, {}) : m.nodes_.affiliations_of(who, {});
     };
     Task<std::vector<std::vector<xml::Element>>> all = ctx_.on_every_shard<PubsubModule>(collect);
     auto per_shard = co_await std::move(all);
@@ -177,7 +180,7 @@ Task<void> PubsubModule::disco_info(IqRequest& request) {
     std::string node{request.payload().attribute("node")};
     if (node.empty()) co_return request.reply(disco_info_query(service_.disco));
     // §5.3: a node's own info: a leaf node of this service.
-    auto exists = [node](PubsubModule& m) { return m.has_node(node); };
+    auto exists = [node](PubsubModule& m) { return m.nodes_.node(node) != nullptr; };
     Task<bool> asking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(exists));
     if (!co_await std::move(asking)) co_return request.error(StanzaErrorCondition::item_not_found);
     xml::Element query{"query", std::string(ns::disco_info)};
@@ -191,7 +194,7 @@ Task<void> PubsubModule::disco_items(IqRequest& request) {
     // §5.2: the nodes, from every shard (this slice has no collections: a node lists nothing).
     if (!request.payload().attribute("node").empty())
         co_return request.reply(xml::Element{"query", std::string(ns::disco_items)});
-    auto names = [](PubsubModule& m) { return m.node_names(); };
+    auto names = [](PubsubModule& m) { return m.nodes_.node_names(); };
     Task<std::vector<std::vector<std::string>>> all = ctx_.on_every_shard<PubsubModule>(names);
     auto per_shard = co_await std::move(all);
     std::vector<std::string> sorted;
@@ -201,27 +204,6 @@ Task<void> PubsubModule::disco_items(IqRequest& request) {
     for (const auto& name : sorted)
         query.add_child("item", std::string(ns::disco_items)).set_attribute("jid", service_.domain.str()).set_attribute("node", name);
     request.reply(std::move(query));
-}
-
-std::size_t PubsubModule::nodes_owned_by(const xmpp::BareJid& who) const {
-    std::size_t n = 0;
-    for (const auto& [name, node] : nodes_) n += node.affiliation_of(who) == Affiliation::owner;
-    return n;
-}
-
-std::vector<std::string> PubsubModule::node_names() const {
-    std::vector<std::string> out;
-    for (const auto& [name, node] : nodes_) out.push_back(name);
-    return out;
-}
-
-Node* PubsubModule::find(const Request& request, Outcome& outcome) {
-    auto it = nodes_.find(std::string(request.op.attribute("node")));
-    if (it == nodes_.end()) {
-        outcome.error = pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such node");
-        return nullptr;
-    }
-    return &it->second;
 }
 
 Task<void> PubsubModule::load_nodes() {
@@ -246,18 +228,34 @@ Task<void> PubsubModule::load_nodes() {
             if (auto item = item_from_value(id, value)) node->items.push_back(std::move(*item));
         std::sort(node->items.begin(), node->items.end(), [](const Item& a, const Item& b) { return a.seq < b.seq; });
         for (const auto& item : node->items) node->next_seq = std::max(node->next_seq, item.seq + 1);
-        nodes_.emplace(name, std::move(*node));
+        nodes_.restore(std::move(*node));
         ++loaded;
     }
     if (loaded) log::info("pubsub: {} node(s) of {} loaded on shard {}", loaded, service_.domain.str(), ctx_.shard());
     loading_ = false;
 }
 
-void PubsubModule::persist(const Node& node) {
+Task<bool> PubsubModule::receives_presence(xmpp::BareJid owner, xmpp::BareJid who) {
+    auto* subscriptions = ctx_.find<PresenceSubscriptions>();
+    if (!subscriptions || owner.domain() != ctx_.domain().domain()) co_return false;
+    Task<bool> asking = subscriptions->receives_presence(std::move(owner), std::move(who));
+    bool receives = co_await std::move(asking);
+    co_return receives;
+}
+
+void PubsubModule::notify(const Node& node, const xml::Element& message) {
+    for (const auto& subscription : node.subscriptions) deliver(message, subscription.jid);
+}
+
+void PubsubModule::deliver(const xml::Element& message, const xmpp::Jid& to) {
+    ctx_.send(Stanza{xmpp::StanzaKind::message, message, service_.domain, to});
+}
+
+void PubsubModule::store_node(const Node& node) {
     ctx_.spawn(stored_nodes_.set({service_.domain.str(), node.name}, node_to_document(node)));
 }
 
-void PubsubModule::persist_item(const Node& node, const Item& item) {
+void PubsubModule::store_item(const Node& node, const Item& item) {
     ctx_.spawn(stored_items_.set({service_.domain.str(), node.name}, item.id, item_to_value(item)));
 }
 
@@ -269,7 +267,11 @@ void PubsubModule::forget_item(const Node& node, const std::string& id) {
     ctx_.spawn(removing(stored_items_, {service_.domain.str(), node.name}, id));
 }
 
-void PubsubModule::forget(const std::string& name) {
+void PubsubModule::forget_items(const Node& node) {
+    ctx_.spawn(stored_items_.clear({service_.domain.str(), node.name}));
+}
+
+void PubsubModule::forget_node(const std::string& name) {
     ctx_.spawn(stored_nodes_.remove({service_.domain.str(), name}));
     ctx_.spawn(stored_items_.clear({service_.domain.str(), name}));
 }

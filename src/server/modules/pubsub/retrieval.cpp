@@ -2,13 +2,13 @@
 // id, for those the access model lets in (access.cpp). On the node's shard.
 #include <charconv>
 
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 
 namespace starling::pubsub {
 
 using xmpp::StanzaErrorCondition;
 
-Outcome PubsubModule::items(const Request& request) {
+Outcome NodeSet::items(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §6.5.9.11
     if (!node) return outcome;

@@ -2,7 +2,7 @@
 // subscriptions and affiliations (§5.6, §5.7). One subscribes only oneself, as the access
 // model allows (access.cpp). On the node's shard.
 #include "base/random.hpp"
-#include "server/modules/pubsub/pubsub_module.hpp"
+#include "server/modules/pubsub/node_set.hpp"
 
 namespace starling::pubsub {
 
@@ -19,7 +19,7 @@ xml::Element subscription_element(const std::string& node, const Subscription& s
 
 }  // namespace
 
-Outcome PubsubModule::subscribe(const Request& request) {
+Outcome NodeSet::subscribe(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);  // §6.1.3.12
     if (!node) return outcome;
@@ -32,7 +32,10 @@ Outcome PubsubModule::subscribe(const Request& request) {
     if (!existing) {
         node->subscriptions.push_back({*jid, random::id(9)});
         existing = &node->subscriptions.back();
-        persist(*node);
+        keeper_->store_node(*node);
+        // §6.1.7: the last published item, if the node sends it to new subscribers.
+        if (node->config.send_last != SendLast::never && !node->items.empty())
+            keeper_->deliver(event_message(event_items(*node, node->items.back())), *jid);
     }
     // §6.1.2: the subscription as it is now (a repeated request gets the same one).
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
@@ -40,7 +43,7 @@ Outcome PubsubModule::subscribe(const Request& request) {
     return {std::move(pubsub), std::nullopt};
 }
 
-Outcome PubsubModule::unsubscribe(const Request& request) {
+Outcome NodeSet::unsubscribe(const Request& request) {
     Outcome outcome;
     Node* node = find(request, outcome);
     if (!node) return outcome;
@@ -58,11 +61,11 @@ Outcome PubsubModule::unsubscribe(const Request& request) {
         return {std::nullopt, subid.empty() ? pubsub_error(StanzaErrorCondition::unexpected_request, "not-subscribed", {}, "cancel")
                                             : pubsub_error(StanzaErrorCondition::not_acceptable, "invalid-subid")};
     }
-    persist(*node);
+    keeper_->store_node(*node);
     return outcome;
 }
 
-std::vector<xml::Element> PubsubModule::subscriptions_of(const xmpp::BareJid& who, const std::string& name) const {
+std::vector<xml::Element> NodeSet::subscriptions_of(const xmpp::BareJid& who, const std::string& name) const {
     std::vector<xml::Element> out;
     for (const auto& [node_name, node] : nodes_) {
         if (!name.empty() && node_name != name) continue;
@@ -72,7 +75,7 @@ std::vector<xml::Element> PubsubModule::subscriptions_of(const xmpp::BareJid& wh
     return out;
 }
 
-std::vector<xml::Element> PubsubModule::affiliations_of(const xmpp::BareJid& who, const std::string& name) const {
+std::vector<xml::Element> NodeSet::affiliations_of(const xmpp::BareJid& who, const std::string& name) const {
     std::vector<xml::Element> out;
     for (const auto& [node_name, node] : nodes_) {
         if (!name.empty() && node_name != name) continue;
