@@ -43,7 +43,15 @@ bool CapsCache::start_asking(const xmpp::Caps& caps) {
     std::string key = key_of(caps);
     std::lock_guard lock{mutex_};
     if (by_version_.count(key) || refused_.count(key)) return false;
-    return asking_.insert(std::move(key)).second;
+    return asking_.try_emplace(std::move(key)).second;
+}
+
+bool CapsCache::when_answered(const xmpp::Caps& caps, std::function<void()> done) {
+    std::lock_guard lock{mutex_};
+    auto it = asking_.find(key_of(caps));
+    if (it == asking_.end()) return false;
+    it->second.push_back(std::move(done));
+    return true;
 }
 
 CapsFeaturesPtr CapsCache::finish_asking(const xmpp::Caps& caps, const xml::Element* query) {
@@ -58,16 +66,23 @@ CapsFeaturesPtr CapsCache::finish_asking(const xmpp::Caps& caps, const xml::Elem
         std::sort(found->features.begin(), found->features.end());
         features = std::move(found);
     }
-    std::lock_guard lock{mutex_};
-    asking_.erase(key);
-    if (!features) {
-        // No answer is not a lie: the next presence with this version asks again.
-        if (query && refused_.size() < max_versions_) refused_.insert(std::move(key));
-        return nullptr;
+    std::vector<std::function<void()>> waiting;
+    {
+        std::lock_guard lock{mutex_};
+        if (auto it = asking_.find(key); it != asking_.end()) {
+            waiting = std::move(it->second);
+            asking_.erase(it);
+        }
+        if (!features) {
+            // No answer is not a lie: the next presence with this version asks again.
+            if (query && refused_.size() < max_versions_) refused_.insert(std::move(key));
+        } else {
+            // Bounded: a flood of made-up versions costs a disco#info each, never unbounded memory.
+            if (by_version_.size() >= max_versions_) by_version_.clear();
+            by_version_[std::move(key)] = features;
+        }
     }
-    // Bounded: a flood of made-up versions costs a disco#info each, never unbounded memory.
-    if (by_version_.size() >= max_versions_) by_version_.clear();
-    by_version_[std::move(key)] = features;
+    for (auto& done : waiting) done();
     return features;
 }
 

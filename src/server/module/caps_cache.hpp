@@ -6,6 +6,7 @@
 // for +notify (XEP-0163 §4). Server-wide and used from every shard: a mutex guards it; it is
 // read per notification and written once per new version or presence.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,9 @@ public:
     // The answer to that question (a disco#info <query/>, or null when none came): kept if it
     // hashes to the version. Returns the features, or null.
     CapsFeaturesPtr finish_asking(const xmpp::Caps& caps, const xml::Element* query);
+    // While someone asks `caps`' version: `done` runs (on the thread that finishes asking)
+    // once the answer is in or given up, and this returns true; false when nobody is asking.
+    bool when_answered(const xmpp::Caps& caps, std::function<void()> done);
 
     std::size_t versions() const;
     std::size_t entities() const;
@@ -52,7 +56,8 @@ private:
     std::size_t max_versions_;
     std::unordered_map<std::string, CapsFeaturesPtr> by_version_;  // key: hash + ' ' + ver
     std::unordered_map<xmpp::Jid, std::string> version_of_;         // full JID → key
-    std::unordered_set<std::string> asking_, refused_;
+    std::unordered_set<std::string> refused_;
+    std::unordered_map<std::string, std::vector<std::function<void()>>> asking_;  // → who waits
 };
 
 }  // namespace starling::server

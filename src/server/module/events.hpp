@@ -159,6 +159,14 @@ struct ResourceUnbound {
     const xmpp::Jid& jid;
 };
 
+// Owner shard of the account, before AccountDiscoInfo or AccountDiscoItems fires for a
+// request: handlers add what must be done first (PEP loads the account's nodes from the
+// store); the fold waits for every task.
+struct AccountDiscoPreparing {
+    const xmpp::BareJid& account;
+    std::vector<Task<void>>& work;
+};
+
 // Owner shard of the account: a disco#info request to an account's bare JID (XEP-0030) from
 // the account itself or someone who receives its presence (RFC 6121 §8.5.1: nobody else
 // learns anything), answered by the disco module. Handlers add what the account offers to

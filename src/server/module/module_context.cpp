@@ -1,6 +1,10 @@
 #include "server/module/module_context.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <stdexcept>
@@ -69,7 +73,17 @@ namespace starling::server {
 
 Task<CapsFeaturesPtr> ModuleContext::learn_caps(xmpp::Jid asker, xmpp::Jid full, xmpp::Caps caps) const {
     if (CapsFeaturesPtr known = core_.caps.note(full, caps)) co_return known;
-    if (!core_.caps.start_asking(caps)) co_return nullptr;
+    if (!core_.caps.start_asking(caps)) {
+        // Another task asks that version now: its answer serves this one too.
+        auto executor = core_.executor_of(core_.shard);
+        auto timer = std::make_shared<boost::asio::steady_timer>(executor, std::chrono::seconds{11});
+        auto wake = [timer, executor] { boost::asio::post(executor, [timer] { timer->cancel(); }); };
+        if (core_.caps.when_answered(caps, std::move(wake))) {
+            boost::system::error_code ignored;
+            co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        }
+        co_return core_.caps.features_of(full);
+    }
     // XEP-0115 §6.2: the version's features, by the node 'node#ver'.
     xml::Element iq{"iq", std::string(ns::client)};
     iq.set_attribute("type", "get");

@@ -19,6 +19,7 @@ namespace blocking { extern const server::ModuleInfo info; }
 namespace echo { extern const server::ModuleInfo info; }
 namespace muc { extern const server::ModuleInfo info; }
 namespace pubsub { extern const server::ModuleInfo info; }
+namespace pep { extern const server::ModuleInfo info; }
 }  // namespace starling
 
 namespace starling::server {
@@ -39,6 +40,7 @@ const std::vector<const ModuleInfo*>& catalog() {
         &echo::info,
         &muc::info,
         &pubsub::info,
+        &pep::info,
     };
     return modules;
 }

@@ -126,12 +126,24 @@ private:
         co_return receives;
     }
 
+    Task<void> prepare(const xmpp::BareJid& account) {
+        std::vector<Task<void>> work;
+        AccountDiscoPreparing event{account, work};
+        ctx_.fire(event);
+        for (auto& w : work) {
+            Task<void> task = std::move(w);
+            co_await std::move(task);
+        }
+    }
+
     Task<void> answer_account_info(IqRequest& request) {
         xmpp::BareJid account = request.stanza().to()->bare();
         xmpp::Jid requester = request.from();
         Task<bool> checking = may_see(account, requester);
         if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
         std::string node{request.payload().attribute("node")};
+        Task<void> preparing = prepare(account);
+        co_await std::move(preparing);
         xml::Element query = node.empty() ? account_info() : xml::Element{"query", std::string(ns::disco_info)};
         AccountDiscoInfo event{account, requester, node, query};
         ctx_.fire(event);
@@ -146,6 +158,8 @@ private:
         Task<bool> checking = may_see(account, requester);
         if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
         std::string node{request.payload().attribute("node")};
+        Task<void> preparing = prepare(account);
+        co_await std::move(preparing);
         xml::Element query{"query", std::string(ns::disco_items)};
         AccountDiscoItems event{account, requester, node, query};
         ctx_.fire(event);

@@ -9,7 +9,12 @@ namespace starling::pubsub {
 using xmpp::StanzaErrorCondition;
 
 std::optional<xmpp::StanzaError> NodeSet::access_refusal(const Node& node, const Request& request) const {
-    switch (node.affiliation_of(request.from.bare())) {
+    return access_refusal(node, request.from.bare(), request.receives_owner_presence);
+}
+
+std::optional<xmpp::StanzaError> NodeSet::access_refusal(const Node& node, const xmpp::BareJid& who,
+                                                         bool receives_owner_presence) const {
+    switch (node.affiliation_of(who)) {
         case Affiliation::outcast:  // §6.1.3.8, §6.5.9.x
             return pubsub_error(StanzaErrorCondition::forbidden, {}, "you are banned from this node");
         case Affiliation::owner:
@@ -20,7 +25,7 @@ std::optional<xmpp::StanzaError> NodeSet::access_refusal(const Node& node, const
     switch (node.config.access_model) {
         case AccessModel::open: return std::nullopt;
         case AccessModel::presence:  // §6.1.3.2
-            if (request.receives_owner_presence) return std::nullopt;
+            if (receives_owner_presence) return std::nullopt;
             return pubsub_error(StanzaErrorCondition::not_authorized, "presence-subscription-required");
         case AccessModel::whitelist:  // §6.1.3.4
             return pubsub_error(StanzaErrorCondition::not_allowed, "closed-node", {}, "cancel");

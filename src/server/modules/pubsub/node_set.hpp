@@ -50,6 +50,11 @@ struct AccessInfo {
     std::vector<xmpp::BareJid> owners;
 };
 
+// The request in an iq's <pubsub/> (`owner`: of the #owner namespace): its first element is
+// the operation, with the forms beside it (<configure/> next to <create/>, §8.1.3;
+// <publish-options/>, §7.1.5); nullopt without one.
+std::optional<Request> request_of(const xmpp::Jid& from, bool set, bool owner, const xml::Element& pubsub);
+
 // The service's limits, with their errors (§7.1.3.5).
 struct Limits {
     std::uint32_t max_items_per_node = 1000;  // the most pubsub#max_items may be ("max")
@@ -81,6 +86,10 @@ public:
         : keeper_{&keeper}, address_{std::move(address)}, limits_{limits}, defaults_{std::move(defaults)},
           auto_create_{auto_create} {}
 
+    // Runs a request (of the #owner namespace if `owner`) on the node its op names (for an
+    // instant node, the caller names it first).
+    Outcome handle(const Request& request, bool owner);
+
     Outcome create(const Request& request, const std::string& name);
     Outcome publish(const Request& request);
     Outcome retract(const Request& request);
@@ -99,6 +108,8 @@ public:
     AccessInfo access_info(const std::string& name) const;
     // Why `request`'s sender may not subscribe to or retrieve from `node`, or nullopt.
     std::optional<xmpp::StanzaError> access_refusal(const Node& node, const Request& request) const;
+    std::optional<xmpp::StanzaError> access_refusal(const Node& node, const xmpp::BareJid& who,
+                                                    bool receives_owner_presence) const;
     bool may_publish(const Node& node, const xmpp::Jid& who) const;
 
     std::vector<std::string> node_names() const;

@@ -88,14 +88,12 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         pubsub.add_child("default", std::string(owner_ns)).add_child(config_form(NodeConfig{}));
         co_return request.reply(std::move(pubsub));
     }
-    Request req{request.from(), set, *op};
+    Request req = *request_of(request.from(), set, owner, request.payload());
     if (!owner && set && what == "create") {
         if (!may_create(request.from()))
             co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not create nodes here"));
         // §8.1.2: an instant node gets a name from the service.
-        if (node.empty()) node = random::id(9);
-        if (const xml::Element* configure = request.payload().find_child("configure", pubsub_ns))
-            if (const xml::Element* form = configure->find_child("x", data_ns)) req.configure = *form;
+        if (node.empty()) req.op.set_attribute("node", node = random::id(9));
         // A limit per account, counted on every shard (creating is rare; nodes are many).
         auto count = [who = request.from().bare()](PubsubModule& m) { return m.nodes_.nodes_owned_by(who); };
         Task<std::vector<std::size_t>> counting = ctx_.on_every_shard<PubsubModule>(std::move(count));
@@ -106,9 +104,6 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
             co_return request.error(pubsub_error(StanzaErrorCondition::not_allowed, "max-nodes-exceeded",
                                                  "you own as many nodes as this service allows", "cancel"));
     }
-    if (!owner && set && what == "publish")
-        if (const xml::Element* options = request.payload().find_child("publish-options", pubsub_ns))
-            if (const xml::Element* form = options->find_child("x", data_ns)) req.publish_options = *form;
     if (node.empty())
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
     if (!owner && (what == "subscribe" || what == "items")) {
@@ -126,34 +121,10 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
             }
         }
     }
-    auto run = [req = std::move(req), owner, set, node](PubsubModule& m) -> Outcome {
+    auto run = [req = std::move(req), owner](PubsubModule& m) -> Outcome {
         if (m.loading_)
             return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::resource_constraint, "the service is starting", "wait"}};
-        std::string_view op = req.op.name();
-        NodeSet& nodes = m.nodes_;
-        if (owner && set && op == "delete") return nodes.delete_node(req);
-        if (owner && set && op == "purge") return nodes.purge(req);
-        if (owner && op == "configure") return nodes.configure(req);
-        if (owner && op == "affiliations") return nodes.owner_affiliations(req);
-        if (owner && op == "subscriptions") return nodes.owner_subscriptions(req);
-        if (!owner && set && op == "create") return nodes.create(req, node);
-        if (!owner && set && op == "publish") return nodes.publish(req);
-        if (!owner && set && op == "retract") return nodes.retract(req);
-        if (!owner && set && op == "subscribe") return nodes.subscribe(req);
-        if (!owner && set && op == "unsubscribe") return nodes.unsubscribe(req);
-        if (!owner && !set && op == "items") return nodes.items(req);
-        if (!owner && !set && (op == "subscriptions" || op == "affiliations")) {
-            xml::Element list{std::string(op), std::string(pubsub_ns)};
-            list.set_attribute("node", node);
-            auto entries = op == "subscriptions" ? nodes.subscriptions_of(req.from.bare(), node)
-                                                 : nodes.affiliations_of(req.from.bare(), node);
-            for (auto& e : entries) list.add_child(std::move(e));
-            xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
-            pubsub.add_child(std::move(list));
-            return {std::move(pubsub), std::nullopt};
-        }
-        return {std::nullopt, xmpp::StanzaError{StanzaErrorCondition::feature_not_implemented,
-                                                "this request is not supported (yet)"}};
+        return m.nodes_.handle(req, owner);
     };
     Task<Outcome> running = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(run));
     Outcome outcome = co_await std::move(running);
