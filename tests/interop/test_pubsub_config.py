@@ -26,7 +26,7 @@ USERS = ("alice", "bob", "carol", "dave")
 SLICE2_FEATURES = {f"{NS_PUBSUB}#{f}" for f in (
     "config-node", "create-and-configure", "retrieve-default", "manage-subscriptions",
     "modify-affiliations", "publisher-affiliation", "member-affiliation", "outcast-affiliation",
-    "access-presence", "access-whitelist")}
+    "access-presence", "access-roster", "access-whitelist")}
 
 # The fields the slice serves, with their type and default value (booleans normalised, below).
 DEFAULTS = {
@@ -39,10 +39,14 @@ DEFAULTS = {
     "pubsub#notify_delete": ("boolean", True),
     "pubsub#access_model": ("list-single", "open"),
     "pubsub#publish_model": ("list-single", "publishers"),
+    "pubsub#persist_items": ("boolean", True),
+    "pubsub#send_last_published_item": ("list-single", "never"),
+    "pubsub#roster_groups_allowed": ("list-multi", None),
 }
 OPTIONS = {
-    "pubsub#access_model": {"open", "presence", "whitelist"},
+    "pubsub#access_model": {"open", "presence", "roster", "whitelist"},
     "pubsub#publish_model": {"publishers", "subscribers", "open"},
+    "pubsub#send_last_published_item": {"never", "on_sub", "on_sub_and_presence"},
 }
 
 
@@ -328,8 +332,9 @@ def test_booleans_may_be_submitted_as_true_and_false_xep_0004(srv):
 @pytest.mark.parametrize("var,bad", [
     ("pubsub#max_items", "ten"),
     ("pubsub#access_model", "authorize"),
-    ("pubsub#access_model", "roster"),
     ("pubsub#access_model", "closed"),
+    ("pubsub#send_last_published_item", "sometimes"),
+    ("pubsub#persist_items", "perhaps"),
     ("pubsub#publish_model", "anyone"),
 ])
 def test_a_value_out_of_range_is_not_acceptable_and_changes_nothing_8_2_5_2(srv, var, bad):

@@ -73,17 +73,19 @@ protected:
         for (auto u : {"alice", "bob", "carol"}) server.add_user(u);
     }
     // bob and alice receive each other's presence.
-    void befriend(TestClient& alice, TestClient& bob) {
-        bob.send("<presence type='subscribe' to='alice@localhost'/>");
-        alice.expect(is("presence", "subscribe"));
-        alice.send("<presence type='subscribed' to='bob@localhost'/>");
-        alice.send("<presence type='subscribe' to='bob@localhost'/>");
-        bob.expect(is("presence", "subscribe"));
-        bob.send("<presence type='subscribed' to='alice@localhost'/>");
-        alice.sync();
-        bob.sync();
-        alice.drain();
-        bob.drain();
+    // a and b receive each other's presence.
+    static void befriend(TestClient& a, TestClient& b) {
+        std::string a_bare = a.jid().substr(0, a.jid().find('/')), b_bare = b.jid().substr(0, b.jid().find('/'));
+        b.send("<presence type='subscribe' to='" + a_bare + "'/>");
+        a.expect(is("presence", "subscribe"));
+        a.send("<presence type='subscribed' to='" + b_bare + "'/>");
+        a.send("<presence type='subscribe' to='" + b_bare + "'/>");
+        b.expect(is("presence", "subscribe"));
+        b.send("<presence type='subscribed' to='" + a_bare + "'/>");
+        a.sync();
+        b.sync();
+        a.drain();
+        b.drain();
     }
     // Presence reaches the account's shard on its own path; a bounded number of round trips
     // lets it (and the caps question it may start) land before the test goes on.
@@ -221,6 +223,47 @@ TEST_P(Pep, nodes_are_kept_while_nobody_is_online_and_disco_lists_them) {
     EXPECT_NE(xml::to_string(info).find("pubsub#publish-options"), std::string::npos);
     auto listed = alice->query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
     EXPECT_NE(xml::to_string(listed).find("node='" + std::string(tune_ns) + "'"), std::string::npos) << xml::to_string(listed);
+}
+
+TEST_P(Pep, a_roster_node_is_for_contacts_in_the_allowed_groups) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob", "phone");
+    auto carol = server.login("carol", "pad");
+    for (auto* c : {alice.get(), bob.get(), carol.get()}) c->send("<presence/>");
+    befriend(*alice, *bob);
+    befriend(*alice, *carol);
+    auto group = [&](std::string_view who, std::string_view name) {
+        auto set = alice->query("set", "", "<query xmlns='jabber:iq:roster'><item jid='" + std::string(who) +
+                                               "'><group>" + std::string(name) + "</group></item></query>");
+        ASSERT_EQ(set.attribute("type"), "result") << xml::to_string(set);
+    };
+    group("bob@localhost", "Friends");
+    group("carol@localhost", "Work");
+    const std::string geoloc = "http://jabber.org/protocol/geoloc";
+    auto reply = alice->query("set", "",
+                              publish(geoloc, "here", "<geoloc xmlns='" + geoloc + "'><locality>Verona</locality></geoloc>",
+                                      "<field var='pubsub#access_model'><value>roster</value></field>"
+                                      "<field var='pubsub#roster_groups_allowed'><value>Friends</value></field>"));
+    ASSERT_EQ(reply.attribute("type"), "result") << xml::to_string(reply);
+    std::string ask = "<pubsub xmlns='" + std::string(pubsub_ns) + "'><items node='" + geoloc + "'/></pubsub>";
+    EXPECT_NE(xml::to_string(bob->query("get", "alice@localhost", ask)).find("Verona"), std::string::npos);
+    auto refused = carol->query("get", "alice@localhost", ask);
+    EXPECT_EQ(error_of(refused), "not-authorized not-in-roster-group") << xml::to_string(refused);
+    // Notifications too: bob's and carol's new resources both want locations; only bob's gets it.
+    Client wants_geoloc{{"http://jabber.org/protocol/caps", geoloc + "+notify"}};
+    auto bob2 = server.login("bob", "tablet");
+    bob2->send("<presence>" + wants_geoloc.caps() + "</presence>");
+    wants_geoloc.answer(*bob2);
+    EXPECT_TRUE(is_event_with(bob2->expect(is("message", "headline")), "Verona"));  // the last item
+    auto carol2 = server.login("carol", "phone");
+    carol2->send("<presence>" + wants_geoloc.caps() + "</presence>");
+    settle({alice.get(), bob2.get(), carol2.get()});
+    ASSERT_EQ(alice->query("set", "", publish(geoloc, "here", "<geoloc xmlns='" + geoloc + "'><locality>Mantua</locality></geoloc>"))
+                  .attribute("type"),
+              "result");
+    EXPECT_TRUE(is_event_with(bob2->expect(is("message", "headline")), "Mantua"));
+    settle({alice.get(), bob2.get(), carol2.get()});
+    for (const auto& e : carol2->drain()) EXPECT_FALSE(e.is("message", ns::client)) << xml::to_string(e);
 }
 
 }  // namespace

@@ -133,5 +133,36 @@ TEST_P(Pubsub, the_services_limits_give_their_errors) {
     EXPECT_NE(app_error(over, "max-nodes-exceeded"), nullptr) << xml::to_string(over);
 }
 
+// §8.8.4, §8.9.4, §8.4.1: an entity hears when an owner changes its subscription or its
+// affiliation, and subscribers hear where a deleted node's requests should go.
+TEST_P(Pubsub, owners_changes_are_told_to_the_entities_they_touch) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob");
+    bob->send("<presence/>");  // a headline to a bare JID goes to available resources
+    bob->sync();
+    auto owner = [&](std::string_view inner) {
+        return alice->query("set", "pubsub.localhost",
+                            "<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'>" + std::string(inner) + "</pubsub>");
+    };
+    ASSERT_EQ(request(*alice, "set", "<create node='told'/>").attribute("type"), "result");
+    ASSERT_EQ(owner("<subscriptions node='told'><subscription jid='bob@localhost' subscription='subscribed'/></subscriptions>")
+                  .attribute("type"),
+              "result");
+    auto subscribed = bob->expect(is("message"));
+    EXPECT_NE(xml::to_string(subscribed).find("<subscription node='told' jid='bob@localhost' subscription='subscribed'/>"),
+              std::string::npos)
+        << xml::to_string(subscribed);
+    ASSERT_EQ(owner("<affiliations node='told'><affiliation jid='bob@localhost' affiliation='publisher'/></affiliations>")
+                  .attribute("type"),
+              "result");
+    auto affiliated = bob->expect(is("message"));
+    EXPECT_NE(xml::to_string(affiliated).find("affiliation='publisher'"), std::string::npos) << xml::to_string(affiliated);
+    ASSERT_EQ(owner("<delete node='told'><redirect uri='xmpp:pubsub.localhost?;node=elsewhere'/></delete>").attribute("type"),
+              "result");
+    auto deleted = bob->expect(is("message"));
+    EXPECT_NE(xml::to_string(deleted).find("<redirect uri='xmpp:pubsub.localhost?;node=elsewhere'/>"), std::string::npos)
+        << xml::to_string(deleted);
+}
+
 }  // namespace
 }  // namespace starling::server::testing

@@ -4,6 +4,8 @@
 // the node's access model. A resource that becomes available gets the last item of each node
 // it wants (§4.3.3 rule 2, §4.3.4), once its caps are known (asked once per version: the
 // server-wide CapsCache).
+#include <algorithm>
+
 #include "base/log.hpp"
 #include "server/modules/pep/pep_module.hpp"
 
@@ -33,11 +35,32 @@ void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, c
     for (const auto& resource : it->second.own)  // §4 rule 3: the account's own resources
         if (wants(resource, node.name)) send(resource);
     const AccountNodes* nodes = loaded(account);
+    std::vector<xmpp::Jid> by_roster;
     for (const auto& contact : it->second.contacts) {
-        if (bare_subscribers.count(contact.bare()) || !wants(contact, node.name)) continue;
+        if (bare_subscribers.count(contact.bare()) || !wants(contact, node.name) || sent.count(contact)) continue;
+        if (node.config.access_model == pubsub::AccessModel::roster &&
+            node.affiliation_of(contact.bare()) == pubsub::Affiliation::none) {
+            by_roster.push_back(contact);
+            continue;
+        }
         // §4 rule 2: a contact that receives the account's presence, as the access model allows.
         if (nodes && nodes->nodes.access_refusal(node, contact.bare(), true)) continue;
         send(contact);
+    }
+    if (!by_roster.empty())
+        ctx_.spawn(notify_by_roster(account, node.config.roster_groups_allowed, message, std::move(by_roster)));
+}
+
+Task<void> PepModule::notify_by_roster(xmpp::BareJid account, std::vector<std::string> allowed, xml::Element message,
+                                       std::vector<xmpp::Jid> contacts) {
+    for (const auto& contact : contacts) {
+        Task<std::optional<std::vector<std::string>>> asking = roster_groups(account, contact.bare());
+        auto groups = co_await std::move(asking);
+        if (!groups) continue;
+        bool in_allowed = std::any_of(groups->begin(), groups->end(), [&](const std::string& g) {
+            return std::find(allowed.begin(), allowed.end(), g) != allowed.end();
+        });
+        if (in_allowed) ctx_.send(Stanza{xmpp::StanzaKind::message, message, account.jid(), contact});
     }
 }
 
@@ -98,6 +121,19 @@ Task<void> PepModule::contact_available(xmpp::BareJid account, xmpp::Jid contact
 }
 
 Task<void> PepModule::send_last_items(xmpp::BareJid account, xmpp::Jid to, bool contact) {
+    Task<void> peeking = load(account);
+    co_await std::move(peeking);
+    std::vector<std::string> groups;
+    if (const AccountNodes* peek = loaded(account); peek && contact) {
+        bool by_roster = std::any_of(peek->nodes.nodes().begin(), peek->nodes.nodes().end(), [](const auto& entry) {
+            return entry.second.config.access_model == pubsub::AccessModel::roster;
+        });
+        if (by_roster) {
+            Task<std::optional<std::vector<std::string>>> asking = roster_groups(account, to.bare());
+            auto found = co_await std::move(asking);
+            if (found) groups = std::move(*found);
+        }
+    }
     Task<void> loading = load(account);
     co_await std::move(loading);
     AccountNodes* nodes = loaded(account);
@@ -105,7 +141,7 @@ Task<void> PepModule::send_last_items(xmpp::BareJid account, xmpp::Jid to, bool 
     for (const auto& [name, node] : nodes->nodes.nodes()) {
         if (node.items.empty() || node.config.send_last != pubsub::SendLast::on_sub_and_presence) continue;
         if (!wants(to, name)) continue;
-        if (contact && nodes->nodes.access_refusal(node, to.bare(), true)) continue;
+        if (contact && nodes->nodes.access_refusal(node, to.bare(), true, groups)) continue;
         xml::Element message = pubsub::NodeSet::event_message(pubsub::NodeSet::event_items(node, node.items.back()));
         ctx_.send(Stanza{xmpp::StanzaKind::message, std::move(message), account.jid(), to});
     }

@@ -20,7 +20,7 @@ PepModule::PepModule(ModuleContext& ctx, const Options& options)
     // §6.1: what the account, as a PubSub service, does (the identity comes with the fold).
     ctx.disco().add_feature(pubsub::pubsub_ns, To::account);
     for (std::string_view feature :
-         {"access-open", "access-presence", "access-whitelist", "auto-create", "auto-subscribe", "config-node",
+         {"access-open", "access-presence", "access-roster", "access-whitelist", "auto-create", "auto-subscribe", "config-node",
           "create-and-configure", "create-nodes", "delete-items", "delete-nodes", "filtered-notifications",
           "item-ids", "last-published", "manage-subscriptions", "member-affiliation", "modify-affiliations",
           "outcast-affiliation", "persistent-items", "publish", "publish-options", "purge-nodes", "retract-items",
@@ -81,9 +81,21 @@ Task<void> PepModule::on_request(IqRequest& request, bool owner) {
     if (node.empty() && !own_lists)
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
     if (!own) {
-        // The presence access model (XEP-0163 §4.1: auto-subscribe): the roster says.
-        Task<bool> asking = receives_presence(account, request.from().bare());
-        req->receives_owner_presence = co_await std::move(asking);
+        // The presence access model (XEP-0163 §4.1: auto-subscribe) and the roster model: the
+        // roster says. (The node is looked at first: only the roster model needs the groups.)
+        Task<void> peeking = load(account);
+        co_await std::move(peeking);
+        const AccountNodes* peek = loaded(account);
+        const pubsub::Node* target = peek ? peek->nodes.node(node) : nullptr;
+        if (target && target->config.access_model == pubsub::AccessModel::roster) {
+            Task<std::optional<std::vector<std::string>>> asking = roster_groups(account, request.from().bare());
+            auto groups = co_await std::move(asking);
+            req->receives_owner_presence = groups.has_value();
+            if (groups) req->roster_groups = std::move(*groups);
+        } else {
+            Task<bool> asking = receives_presence(account, request.from().bare());
+            req->receives_owner_presence = co_await std::move(asking);
+        }
     }
     Task<void> loading = load(account);
     co_await std::move(loading);
@@ -97,6 +109,14 @@ Task<void> PepModule::on_request(IqRequest& request, bool owner) {
     let_go(account);
     if (outcome.error) co_return request.error(std::move(*outcome.error));
     request.reply(std::move(outcome.reply));
+}
+
+Task<std::optional<std::vector<std::string>>> PepModule::roster_groups(xmpp::BareJid account, xmpp::BareJid who) {
+    auto* subscriptions = ctx_.find<PresenceSubscriptions>();
+    if (!subscriptions) co_return std::nullopt;
+    Task<std::optional<std::vector<std::string>>> asking = subscriptions->groups_of_subscriber(std::move(account), std::move(who));
+    auto groups = co_await std::move(asking);
+    co_return groups;
 }
 
 void PepModule::disco_info(AccountDiscoInfo& event) {
@@ -150,7 +170,14 @@ extern const ModuleInfo info{
     .description = "Personal Eventing Protocol: every account is a PubSub service (avatars, OMEMO keys, "
                    "bookmarks, nick, mood, tune ...)",
     .xeps = {{163, "1.2.2", "Personal Eventing Protocol (auto-create, auto-subscribe through presence, "
-                            "notifications filtered by caps, the last item to newly available resources)"}},
+                            "notifications filtered by caps, the last item to newly available resources)"},
+             {84, "1.1.4", "User Avatar (data and metadata nodes, through PEP)"},
+             {402, "1.2.0", "PEP Native Bookmarks (a whitelist node configured by publish-options)"},
+             {223, "1.1.1", "Persistent Storage of Private Data via PubSub (whitelist, persistent items)"},
+             {172, "1.1", "User Nickname (through PEP)"},
+             {80, "1.9", "User Location (through PEP)"},
+             {107, "1.2.1", "User Mood (through PEP)"},
+             {118, "1.2", "User Tune (through PEP)"}},
     .enabled_by_default = true,
     .options = &options,
     .create = create_module_with_options<PepModule, Options>,

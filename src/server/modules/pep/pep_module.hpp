@@ -64,6 +64,8 @@ private:
     void disco_info(server::AccountDiscoInfo& event);
     void disco_items(server::AccountDiscoItems& event);
     Task<bool> receives_presence(xmpp::BareJid account, xmpp::BareJid who);
+    // `who`'s roster groups in the account's roster, if it receives the account's presence.
+    Task<std::optional<std::vector<std::string>>> roster_groups(xmpp::BareJid account, xmpp::BareJid who);
 
     // account_nodes.cpp
     // Loads the account's nodes if they are not here yet; then loaded_ has them.
@@ -86,6 +88,9 @@ private:
     Task<void> send_last_items(xmpp::BareJid account, xmpp::Jid to, bool contact);
     // The notification `message` about `node` to its subscribers and those interested (§4.3).
     void notify(const xmpp::BareJid& account, const pubsub::Node& node, const xml::Element& message);
+    // The same for contacts on a roster-model node: their groups come from the store first.
+    Task<void> notify_by_roster(xmpp::BareJid account, std::vector<std::string> allowed, xml::Element message,
+                                std::vector<xmpp::Jid> contacts);
     bool wants(const xmpp::Jid& full, const std::string& node) const;  // its caps say node+notify
 
     server::ModuleContext& ctx_;

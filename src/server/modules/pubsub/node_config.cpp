@@ -23,6 +23,7 @@ std::string_view name(AccessModel m) {
     switch (m) {
         case AccessModel::open: return "open";
         case AccessModel::presence: return "presence";
+        case AccessModel::roster: return "roster";
         case AccessModel::whitelist: return "whitelist";
     }
     return "open";
@@ -71,7 +72,11 @@ xml::Element config_form(const NodeConfig& c) {
               c.notify_delete ? "1" : "0");
     add_options(add_field(form, "pubsub#access_model", "list-single", "Who may subscribe and retrieve items",
                           name(c.access_model)),
-                {"open", "presence", "whitelist"});
+                {"open", "presence", "roster", "whitelist"});
+    auto& groups = form.add_child("field", std::string(data_ns));
+    groups.set_attribute("var", "pubsub#roster_groups_allowed").set_attribute("type", "list-multi");
+    groups.set_attribute("label", "Roster groups allowed to subscribe (roster access model)");
+    for (const auto& g : c.roster_groups_allowed) groups.add_child("value", std::string(data_ns)).add_text(g);
     add_options(add_field(form, "pubsub#publish_model", "list-single", "Who may publish", name(c.publish_model)),
                 {"publishers", "subscribers", "open"});
     add_field(form, "pubsub#persist_items", "boolean", "Keep items (else only notify)", c.persist_items ? "1" : "0");
@@ -103,6 +108,11 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         else if (var == "pubsub#notify_config") ok = flag(next.notify_config);
         else if (var == "pubsub#notify_delete") ok = flag(next.notify_delete);
         else if (var == "pubsub#persist_items") ok = flag(next.persist_items);
+        else if (var == "pubsub#roster_groups_allowed") {
+            next.roster_groups_allowed.clear();
+            for (const auto& v : field.children())
+                if (!v.is_text() && v.element->is("value", data_ns)) next.roster_groups_allowed.push_back(v.element->text());
+        }
         else if (var == "pubsub#send_last_published_item") {
             if (value == "never") next.send_last = SendLast::never;
             else if (value == "on_sub") next.send_last = SendLast::on_sub;
@@ -120,6 +130,7 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         } else if (var == "pubsub#access_model") {
             if (value == "open") next.access_model = AccessModel::open;
             else if (value == "presence") next.access_model = AccessModel::presence;
+            else if (value == "roster") next.access_model = AccessModel::roster;
             else if (value == "whitelist") next.access_model = AccessModel::whitelist;
             else ok = false;
         } else if (var == "pubsub#publish_model") {

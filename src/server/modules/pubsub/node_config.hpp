@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "xml/element.hpp"
@@ -17,7 +18,7 @@ inline constexpr std::string_view data_ns = "jabber:x:data";
 inline constexpr std::string_view node_config_form = "http://jabber.org/protocol/pubsub#node_config";
 
 // §4.5: who may subscribe and retrieve items.
-enum class AccessModel { open, presence, whitelist };
+enum class AccessModel { open, presence, roster, whitelist };
 // §16.4.3 pubsub#publish_model: who may publish.
 enum class PublishModel { publishers, subscribers, open };
 // §16.4.3 pubsub#send_last_published_item: when a subscriber gets the newest item unasked.
@@ -35,6 +36,7 @@ struct NodeConfig {
     PublishModel publish_model = PublishModel::publishers;
     bool persist_items = true;         // pubsub#persist_items: false keeps no item (§4.3 transient)
     SendLast send_last = SendLast::never;  // pubsub#send_last_published_item
+    std::vector<std::string> roster_groups_allowed;  // pubsub#roster_groups_allowed (roster model)
 
     bool operator==(const NodeConfig&) const = default;
 };

@@ -2,6 +2,7 @@
 // (§8.9) and its subscriptions (§8.8). On the node's shard.
 #include "base/random.hpp"
 #include "server/modules/pubsub/node_set.hpp"
+#include "xmpp/namespaces.hpp"
 
 namespace starling::pubsub {
 
@@ -94,7 +95,20 @@ Outcome NodeSet::owner_affiliations(const Request& request) {
     for (const auto& [jid, a] : after) owner_left |= a == Affiliation::owner;
     if (!owner_left)  // §8.9.2.4 Example 209: a node keeps an owner
         return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, "a node keeps at least one owner")};
+    // §8.9.4: each entity whose affiliation changed hears of it.
+    std::vector<std::pair<xmpp::BareJid, Affiliation>> changed;
+    for (const auto& [jid, a] : after)
+        if (node->affiliation_of(jid) != a) changed.emplace_back(jid, a);
+    for (const auto& [jid, a] : node->affiliations)
+        if (!after.count(jid)) changed.emplace_back(jid, Affiliation::none);
     node->affiliations = std::move(after);
+    for (const auto& [jid, a] : changed) {
+        xml::Element message{"message", std::string(ns::client)};
+        auto& list = message.add_child("pubsub", std::string(pubsub_ns)).add_child("affiliations", std::string(pubsub_ns));
+        list.set_attribute("node", node->name);
+        list.add_child("affiliation", std::string(pubsub_ns)).set_attribute("jid", jid.str()).set_attribute("affiliation", to_string(a));
+        keeper_->deliver(message, jid.jid());
+    }
     // An outcast is no longer subscribed (§4.1: it may not be).
     std::erase_if(node->subscriptions,
                   [&](const Subscription& s) { return node->affiliation_of(s.jid.bare()) == Affiliation::outcast; });
@@ -130,8 +144,15 @@ Outcome NodeSet::owner_subscriptions(const Request& request) {
         changes.emplace_back(*jid, state == "subscribed");
     }
     for (const auto& [jid, subscribed] : changes) {
+        bool was = node->subscription_of(jid) != nullptr;
         if (!subscribed) std::erase_if(node->subscriptions, [&](const Subscription& s) { return s.jid == jid; });
-        else if (!node->subscription_of(jid)) node->subscriptions.push_back({jid, random::id(9)});
+        else if (!was) node->subscriptions.push_back({jid, random::id(9)});
+        if (was == subscribed) continue;
+        // §8.8.4: the entity hears that its subscription changed.
+        xml::Element state{"subscription", std::string(event_ns)};
+        state.set_attribute("node", node->name).set_attribute("jid", jid.str());
+        state.set_attribute("subscription", subscribed ? "subscribed" : "none");
+        keeper_->deliver(event_message(state), jid);
     }
     keeper_->store_node(*node);
     return outcome;

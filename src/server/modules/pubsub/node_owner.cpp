@@ -37,6 +37,9 @@ Outcome NodeSet::delete_node(const Request& request) {
     if (node->config.notify_delete) {
         xml::Element deleted{"delete", std::string(event_ns)};
         deleted.set_attribute("node", node->name);
+        // §8.4.1: where requests might go now, if the owner says.
+        if (const xml::Element* redirect = request.op.find_child("redirect", owner_ns); redirect && !redirect->attribute("uri").empty())
+            deleted.add_child("redirect", std::string(event_ns)).set_attribute("uri", redirect->attribute("uri"));
         notify(*node, deleted);
     }
     std::string name = node->name;  // not a reference into the node being erased

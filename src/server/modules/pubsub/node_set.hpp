@@ -34,6 +34,9 @@ struct Request {
     // The presence access model (§4.5): whether `from` receives an owner's presence, found
     // out on the owners' shards before the request runs on the node's.
     bool receives_owner_presence = false;
+    // The roster access model: the groups `from` is in, in an owner's roster (when it
+    // receives that owner's presence).
+    std::vector<std::string> roster_groups;
 };
 
 // What the arrival shard answers: a result with `reply` as its payload (none: empty), or an error.
@@ -109,7 +112,8 @@ public:
     // Why `request`'s sender may not subscribe to or retrieve from `node`, or nullopt.
     std::optional<xmpp::StanzaError> access_refusal(const Node& node, const Request& request) const;
     std::optional<xmpp::StanzaError> access_refusal(const Node& node, const xmpp::BareJid& who,
-                                                    bool receives_owner_presence) const;
+                                                    bool receives_owner_presence,
+                                                    const std::vector<std::string>& roster_groups = {}) const;
     bool may_publish(const Node& node, const xmpp::Jid& who) const;
 
     std::vector<std::string> node_names() const;

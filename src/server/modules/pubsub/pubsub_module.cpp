@@ -40,7 +40,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
     service_.disco.add_feature(ns::disco_items);
     service_.disco.add_feature(pubsub_ns);
     for (std::string_view feature :
-         {"access-open", "access-presence", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
+         {"access-open", "access-presence", "access-roster", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
           "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-subscriptions", "member-affiliation",
           "modify-affiliations", "outcast-affiliation", "persistent-items", "publish", "publisher-affiliation",
           "publish-options", "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
@@ -107,7 +107,7 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
     if (node.empty())
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
     if (!owner && (what == "subscribe" || what == "items")) {
-        // The presence access model asks the owners' rosters, on their shards, first.
+        // The presence and roster access models ask the owners' rosters, on their shards, first.
         auto info = [node](PubsubModule& m) { return m.nodes_.access_info(node); };
         Task<AccessInfo> looking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(info));
         AccessInfo access = co_await std::move(looking);
@@ -118,6 +118,18 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
                 auto ask = [owner_jid, who](PubsubModule& m) { return m.receives_presence(owner_jid, who); };
                 Task<bool> asking = ctx_.on_owner_task<PubsubModule>(owner_jid, std::move(ask));
                 if ((req.receives_owner_presence = co_await std::move(asking))) break;
+            }
+        }
+        if (access.exists && access.model == AccessModel::roster) {
+            xmpp::BareJid who = request.from().bare();
+            for (const auto& owner_jid : access.owners) {
+                if (owner_jid == who) break;
+                auto ask = [owner_jid, who](PubsubModule& m) { return m.roster_groups(owner_jid, who); };
+                Task<std::optional<std::vector<std::string>>> asking = ctx_.on_owner_task<PubsubModule>(owner_jid, std::move(ask));
+                auto groups = co_await std::move(asking);
+                if (!groups) continue;
+                req.receives_owner_presence = true;
+                req.roster_groups.insert(req.roster_groups.end(), groups->begin(), groups->end());
             }
         }
     }
@@ -214,6 +226,14 @@ Task<bool> PubsubModule::receives_presence(xmpp::BareJid owner, xmpp::BareJid wh
     co_return receives;
 }
 
+Task<std::optional<std::vector<std::string>>> PubsubModule::roster_groups(xmpp::BareJid owner, xmpp::BareJid who) {
+    auto* subscriptions = ctx_.find<PresenceSubscriptions>();
+    if (!subscriptions || owner.domain() != ctx_.domain().domain()) co_return std::nullopt;
+    Task<std::optional<std::vector<std::string>>> asking = subscriptions->groups_of_subscriber(std::move(owner), std::move(who));
+    auto groups = co_await std::move(asking);
+    co_return groups;
+}
+
 void PubsubModule::notify(const Node& node, const xml::Element& message) {
     for (const auto& subscription : node.subscriptions) deliver(message, subscription.jid);
 }
@@ -262,11 +282,12 @@ const config::ModuleOptionsOf<Options> options{
 
 extern const ModuleInfo info{
     .name = "pubsub",
-    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no authorize or roster access "
-                   "model, publish-options, collections or PEP yet)",
+    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no authorize access model, "
+                   "subscription options or collections yet)",
     .xeps = {{60, "1.30.0",
-              "Publish-Subscribe (nodes, configuration, publish, retract, subscribe, items, delete, purge, open, "
-              "presence and whitelist access, affiliations and subscriptions managed by owners)"}},
+              "Publish-Subscribe (nodes, configuration, publish with publish-options, retract, subscribe, items, "
+              "delete, purge, open, presence, roster and whitelist access, affiliations and subscriptions managed "
+              "by owners)"}},
     .enabled_by_default = false,
     .options = &options,
     .create = create_module_with_options<PubsubModule, Options>,

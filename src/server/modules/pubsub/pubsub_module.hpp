@@ -5,7 +5,7 @@
 // node's shard (ModuleContext::on_shard) and is answered from the arrival shard.
 //   pubsub_module.cpp  the service, its disco, dispatch of requests to node shards, loading
 //   node_store.cpp     what a node keeps across restarts
-// Not built yet (issue 12): the authorize and roster access models, subscription options,
+// Not built yet (issue 12): the authorize access model, subscription options,
 // collections.
 #include <map>
 #include <optional>
@@ -44,6 +44,8 @@ private:
     Task<void> load_nodes();
     // Task on the owner shard of `owner`: whether `who` receives its presence.
     Task<bool> receives_presence(xmpp::BareJid owner, xmpp::BareJid who);
+    // Task on the owner shard of `owner`: `who`'s roster groups there, if it receives its presence.
+    Task<std::optional<std::vector<std::string>>> roster_groups(xmpp::BareJid owner, xmpp::BareJid who);
 
     // NodeKeeper (node_store.cpp's documents in the module's stores)
     void notify(const Node& node, const xml::Element& message) override;

@@ -368,6 +368,16 @@ Task<bool> RosterModule::receives_presence(xmpp::BareJid account, xmpp::BareJid 
     co_return item && sees_presence(*item);
 }
 
+Task<std::optional<std::vector<std::string>>> RosterModule::groups_of_subscriber(xmpp::BareJid account,
+                                                                               xmpp::BareJid contact) {
+    auto lookup = [user = server::stores::Owner::of(account), contact = contact.str()](storage::Database& db) {
+        return RosterStore{db}.item(user, contact);
+    };
+    std::optional<RosterItem> item = co_await ctx_.storage().run(std::move(lookup));
+    if (!item || !sees_presence(*item)) co_return std::nullopt;
+    co_return std::move(item->groups);
+}
+
 Task<void> RosterModule::answer_probe(Stanza probe) {
     if (!probe.from()) co_return;
     const xmpp::BareJid account = probe.to()->bare();

@@ -33,6 +33,8 @@ class RosterModule final : public server::Module, public server::PresenceSubscri
 public:
     RosterModule(server::ModuleContext& ctx, const Options& options);
     Task<bool> receives_presence(xmpp::BareJid account, xmpp::BareJid contact) override;
+    Task<std::optional<std::vector<std::string>>> groups_of_subscriber(xmpp::BareJid account,
+                                                                       xmpp::BareJid contact) override;
 
 private:
     // roster.cpp
