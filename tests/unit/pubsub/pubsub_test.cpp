@@ -23,6 +23,7 @@ protected:
     Pubsub() {
         server.add_user("alice");
         server.add_user("bob");
+        server.add_user("carol");
     }
     xml::Element request(TestClient& c, std::string_view type, std::string_view inner) {
         return c.query(type, "pubsub.localhost", "<pubsub xmlns='" + std::string(pubsub_ns) + "'>" + std::string(inner) + "</pubsub>");
@@ -162,6 +163,58 @@ TEST_P(Pubsub, owners_changes_are_told_to_the_entities_they_touch) {
     auto deleted = bob->expect(is("message"));
     EXPECT_NE(xml::to_string(deleted).find("<redirect uri='xmpp:pubsub.localhost?;node=elsewhere'/>"), std::string::npos)
         << xml::to_string(deleted);
+}
+
+// §6.1.4, §8.6: under the authorize model a subscription waits for an owner's answer.
+TEST_P(Pubsub, the_authorize_model_asks_the_owner) {
+    auto alice = server.login("alice");
+    auto bob = server.login("bob");
+    auto carol = server.login("carol");
+    for (auto* c : {alice.get(), bob.get(), carol.get()}) {
+        c->send("<presence/>");
+        c->sync();
+    }
+    auto created = request(*alice, "set",
+                           "<create node='club'/><configure><x xmlns='jabber:x:data' type='submit'>"
+                           "<field var='pubsub#access_model'><value>authorize</value></field></x></configure>");
+    ASSERT_EQ(created.attribute("type"), "result") << xml::to_string(created);
+    auto pending = request(*bob, "set", "<subscribe node='club' jid='bob@localhost'/>");
+    EXPECT_NE(xml::to_string(pending).find("subscription='pending'"), std::string::npos) << xml::to_string(pending);
+    auto asked = alice->expect(is("message"));
+    const auto* form = asked.find_child("x", "jabber:x:data");
+    ASSERT_NE(form, nullptr) << xml::to_string(asked);
+    EXPECT_NE(xml::to_string(*form).find("bob@localhost"), std::string::npos);
+    // Waiting is neither subscribed nor allowed to read.
+    auto again = request(*bob, "set", "<subscribe node='club' jid='bob@localhost'/>");
+    EXPECT_NE(app_error(again, "pending-subscription"), nullptr) << xml::to_string(again);
+    auto read = request(*bob, "get", "<items node='club'/>");
+    EXPECT_NE(app_error(read, "not-subscribed"), nullptr) << xml::to_string(read);
+    auto answer = [](std::string_view who, bool allow) {
+        return "<message to='pubsub.localhost'><x xmlns='jabber:x:data' type='submit'>"
+               "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#subscribe_authorization</value></field>"
+               "<field var='pubsub#node'><value>club</value></field>"
+               "<field var='pubsub#subscriber_jid'><value>" + std::string(who) + "</value></field>"
+               "<field var='pubsub#allow'><value>" + (allow ? "true" : "false") + "</value></field></x></message>";
+    };
+    // Only an owner decides.
+    carol->send(answer("bob@localhost", true));
+    auto refused = carol->expect(is("message", "error"));
+    EXPECT_NE(xml::to_string(refused).find("forbidden"), std::string::npos) << xml::to_string(refused);
+    alice->send(answer("bob@localhost", true));
+    auto approved = bob->expect(is("message"));
+    EXPECT_NE(xml::to_string(approved).find("subscription='subscribed'"), std::string::npos) << xml::to_string(approved);
+    ASSERT_EQ(request(*alice, "set", "<publish node='club'><item id='i1'><p xmlns='urn:test'>news</p></item></publish>")
+                  .attribute("type"),
+              "result");
+    EXPECT_NE(xml::to_string(bob->expect(is("message", "headline"))).find("news"), std::string::npos);
+    EXPECT_EQ(request(*bob, "get", "<items node='club'/>").attribute("type"), "result");
+    // Denied: carol hears 'none' and stays out.
+    request(*carol, "set", "<subscribe node='club' jid='carol@localhost'/>");
+    alice->expect(is("message"));
+    alice->send(answer("carol@localhost", false));
+    auto denied = carol->expect(is("message"));
+    EXPECT_NE(xml::to_string(denied).find("subscription='none'"), std::string::npos) << xml::to_string(denied);
+    EXPECT_NE(app_error(request(*carol, "get", "<items node='club'/>"), "not-subscribed"), nullptr);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, c
     // a bare JID subscribed explicitly gets its one notification there.
     std::set<xmpp::BareJid> bare_subscribers;
     for (const auto& subscription : node.subscriptions) {
+        if (subscription.pending) continue;
         send(subscription.jid);
         if (!subscription.jid.has_resource()) bare_subscribers.insert(subscription.jid.bare());
     }

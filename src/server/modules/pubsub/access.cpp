@@ -38,6 +38,9 @@ std::optional<xmpp::StanzaError> NodeSet::access_refusal(const Node& node, const
                                   group) != node.config.roster_groups_allowed.end())
                         return std::nullopt;
             return pubsub_error(StanzaErrorCondition::not_authorized, "not-in-roster-group");
+        case AccessModel::authorize:  // §6.5.9.3: an approved subscription (subscribing itself asks, §6.1.4)
+            if (node.subscribed(who)) return std::nullopt;
+            return pubsub_error(StanzaErrorCondition::not_authorized, "not-subscribed");
         case AccessModel::whitelist:  // §6.1.3.4
             return pubsub_error(StanzaErrorCondition::not_allowed, "closed-node", {}, "cancel");
     }

@@ -25,6 +25,16 @@ const Subscription* Node::subscription_of(const xmpp::Jid& jid) const {
     return it == subscriptions.end() ? nullptr : &*it;
 }
 
+Subscription* Node::subscription_of(const xmpp::Jid& jid) {
+    auto it = std::find_if(subscriptions.begin(), subscriptions.end(), [&](const Subscription& s) { return s.jid == jid; });
+    return it == subscriptions.end() ? nullptr : &*it;
+}
+
+bool Node::subscribed(const xmpp::BareJid& who) const {
+    return std::any_of(subscriptions.begin(), subscriptions.end(),
+                       [&](const Subscription& s) { return !s.pending && s.jid.bare() == who; });
+}
+
 Item* Node::item(std::string_view id) {
     auto it = std::find_if(items.begin(), items.end(), [&](const Item& i) { return i.id == id; });
     return it == items.end() ? nullptr : &*it;

@@ -28,6 +28,8 @@ std::string_view to_string(Affiliation affiliation);
 struct Subscription {
     xmpp::Jid jid;      // bare or full, as subscribed
     std::string subid;  // §6.1.6
+    bool pending = false;  // §6.1.4: waiting for an owner's approval (the authorize model)
+    std::string_view state() const { return pending ? "pending" : "subscribed"; }
 };
 
 struct Item {
@@ -48,6 +50,9 @@ struct Node {
 
     Affiliation affiliation_of(const xmpp::BareJid& jid) const;
     const Subscription* subscription_of(const xmpp::Jid& jid) const;
+    Subscription* subscription_of(const xmpp::Jid& jid);
+    // Whether any of `who`'s JIDs (bare or full) has an approved subscription.
+    bool subscribed(const xmpp::BareJid& who) const;
     Item* item(std::string_view id);
 };
 

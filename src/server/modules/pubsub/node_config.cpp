@@ -24,6 +24,7 @@ std::string_view name(AccessModel m) {
         case AccessModel::open: return "open";
         case AccessModel::presence: return "presence";
         case AccessModel::roster: return "roster";
+        case AccessModel::authorize: return "authorize";
         case AccessModel::whitelist: return "whitelist";
     }
     return "open";
@@ -72,7 +73,7 @@ xml::Element config_form(const NodeConfig& c) {
               c.notify_delete ? "1" : "0");
     add_options(add_field(form, "pubsub#access_model", "list-single", "Who may subscribe and retrieve items",
                           name(c.access_model)),
-                {"open", "presence", "roster", "whitelist"});
+                {"open", "presence", "roster", "authorize", "whitelist"});
     auto& groups = form.add_child("field", std::string(data_ns));
     groups.set_attribute("var", "pubsub#roster_groups_allowed").set_attribute("type", "list-multi");
     groups.set_attribute("label", "Roster groups allowed to subscribe (roster access model)");
@@ -131,6 +132,7 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
             if (value == "open") next.access_model = AccessModel::open;
             else if (value == "presence") next.access_model = AccessModel::presence;
             else if (value == "roster") next.access_model = AccessModel::roster;
+            else if (value == "authorize") next.access_model = AccessModel::authorize;
             else if (value == "whitelist") next.access_model = AccessModel::whitelist;
             else ok = false;
         } else if (var == "pubsub#publish_model") {

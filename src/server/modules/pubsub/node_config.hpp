@@ -18,7 +18,7 @@ inline constexpr std::string_view data_ns = "jabber:x:data";
 inline constexpr std::string_view node_config_form = "http://jabber.org/protocol/pubsub#node_config";
 
 // §4.5: who may subscribe and retrieve items.
-enum class AccessModel { open, presence, roster, whitelist };
+enum class AccessModel { open, presence, roster, authorize, whitelist };
 // §16.4.3 pubsub#publish_model: who may publish.
 enum class PublishModel { publishers, subscribers, open };
 // §16.4.3 pubsub#send_last_published_item: when a subscriber gets the newest item unasked.

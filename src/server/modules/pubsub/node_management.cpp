@@ -52,6 +52,7 @@ Outcome NodeSet::configure(const Request& request) {
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, "a form of type submit")};
     auto next = apply_form(node->config, *form, limits_.max_items_per_node);
     if (!next) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, next.error())};  // §8.2.5.2
+    if (auto refusal = unoffered(next.value())) return {std::nullopt, std::move(*refusal)};
     bool changed = node->config != next.value();
     node->config = std::move(next).value();
     trim(*node);
@@ -127,7 +128,7 @@ Outcome NodeSet::owner_subscriptions(const Request& request) {
         list.set_attribute("node", node->name);
         for (const auto& s : node->subscriptions) {
             auto& e = list.add_child("subscription", std::string(owner_ns));
-            e.set_attribute("jid", s.jid.str()).set_attribute("subscription", "subscribed").set_attribute("subid", s.subid);
+            e.set_attribute("jid", s.jid.str()).set_attribute("subscription", s.state()).set_attribute("subid", s.subid);
         }
         return {std::move(pubsub), std::nullopt};
     }
@@ -144,9 +145,11 @@ Outcome NodeSet::owner_subscriptions(const Request& request) {
         changes.emplace_back(*jid, state == "subscribed");
     }
     for (const auto& [jid, subscribed] : changes) {
-        bool was = node->subscription_of(jid) != nullptr;
+        Subscription* existing = node->subscription_of(jid);
+        bool was = existing && !existing->pending;  // an owner's 'subscribed' approves a pending one
         if (!subscribed) std::erase_if(node->subscriptions, [&](const Subscription& s) { return s.jid == jid; });
-        else if (!was) node->subscriptions.push_back({jid, random::id(9)});
+        else if (existing) existing->pending = false;
+        else node->subscriptions.push_back({jid, random::id(9)});
         if (was == subscribed) continue;
         // §8.8.4: the entity hears that its subscription changed.
         xml::Element state{"subscription", std::string(event_ns)};

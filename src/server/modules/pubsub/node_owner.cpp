@@ -15,6 +15,7 @@ Outcome NodeSet::create(const Request& request, const std::string& name) {
         auto submitted = apply_form(config, *request.configure, limits_.max_items_per_node);
         if (!submitted) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, submitted.error())};
         config = std::move(submitted).value();
+        if (auto refusal = unoffered(config)) return {std::nullopt, std::move(*refusal)};
     }
     Node& node = nodes_.emplace(name, Node{name}).first->second;
     node.config = std::move(config);

@@ -12,6 +12,7 @@
 //   access.cpp           the access and publish models (§4.5)
 //   node_management.cpp  the owner's configuration (§8.2, §8.3), affiliations (§8.9) and
 //                        subscriptions (§8.8)
+//   authorization.cpp    the authorize access model: pending subscriptions, owners' answers (§8.6)
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,7 +63,12 @@ std::optional<Request> request_of(const xmpp::Jid& from, bool set, bool owner, c
 struct Limits {
     std::uint32_t max_items_per_node = 1000;  // the most pubsub#max_items may be ("max")
     std::uint32_t max_payload_bytes = 65536;  // an item's payload, as XML
+    // The authorize access model needs owners' answers to reach the set (a service's do; an
+    // account's PEP has no use for it).
+    bool authorize = true;
 };
+
+inline constexpr std::string_view subscribe_authorization_form = "http://jabber.org/protocol/pubsub#subscribe_authorization";
 
 // Who keeps a set: delivers its notifications and stores its nodes.
 class NodeKeeper {
@@ -116,6 +122,9 @@ public:
                                                     const std::vector<std::string>& roster_groups = {}) const;
     bool may_publish(const Node& node, const xmpp::Jid& who) const;
 
+    // An owner's submitted §8.6 form: allows or denies a pending subscription.
+    std::optional<xmpp::StanzaError> authorize(const xmpp::Jid& from, const xml::Element& form);
+
     std::vector<std::string> node_names() const;
     std::size_t nodes_owned_by(const xmpp::BareJid& who) const;
     const Node* node(const std::string& name) const;
@@ -135,6 +144,9 @@ private:
     Node* find(const Request& request, Outcome& outcome);  // the op's node, or an error set
     void notify(const Node& node, const xml::Element& event_child);
     void trim(Node& node);  // drops the oldest items beyond max_items
+    void ask_owners(const Node& node, const Subscription& subscription);  // authorization.cpp
+    // Why this set cannot run a node so configured, or nullopt.
+    std::optional<xmpp::StanzaError> unoffered(const NodeConfig& config) const;
 
     NodeKeeper* keeper_;
     xmpp::Jid address_;

@@ -35,7 +35,11 @@ std::string node_to_document(const Node& node) {
             .set_attribute("jid", jid.str())
             .set_attribute("value", to_string(affiliation));
     for (const auto& s : node.subscriptions)
-        doc.add_child("subscription", std::string(document_ns)).set_attribute("jid", s.jid.str()).set_attribute("subid", s.subid);
+    {
+        auto& e = doc.add_child("subscription", std::string(document_ns));
+        e.set_attribute("jid", s.jid.str()).set_attribute("subid", s.subid);
+        if (s.pending) e.set_attribute("state", "pending");
+    }
     return xml::to_string(doc);
 }
 
@@ -57,7 +61,7 @@ std::optional<Node> node_from_document(const std::string& name, std::string_view
             if (jid && affiliation) node.affiliations[*jid] = *affiliation;
         } else if (e.is("subscription", document_ns)) {
             if (auto jid = xmpp::Jid::parse(e.attribute("jid")))
-                node.subscriptions.push_back({*jid, std::string(e.attribute("subid"))});
+                node.subscriptions.push_back({*jid, std::string(e.attribute("subid")), e.attribute("state") == "pending"});
         }
     }
     return node;

@@ -52,6 +52,7 @@ Outcome NodeSet::publish(const Request& request) {
             auto wanted = apply_form(config, *request.publish_options, limits_.max_items_per_node, publish_options_form);
             if (!wanted) return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, "precondition-not-met", wanted.error(), "cancel")};
             config = std::move(wanted).value();
+            if (auto refusal = unoffered(config)) return {std::nullopt, std::move(*refusal)};
         }
         std::string name{request.op.attribute("node")};
         node = &nodes_.emplace(name, Node{name}).first->second;

@@ -40,7 +40,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
     service_.disco.add_feature(ns::disco_items);
     service_.disco.add_feature(pubsub_ns);
     for (std::string_view feature :
-         {"access-open", "access-presence", "access-roster", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
+         {"access-authorize", "access-open", "access-presence", "access-roster", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
           "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-subscriptions", "member-affiliation",
           "modify-affiliations", "outcast-affiliation", "persistent-items", "publish", "publisher-affiliation",
           "publish-options", "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
@@ -53,8 +53,17 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
     service_.iq.on_set(owner_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, true); });
     service_.iq.on_get(owner_ns, "pubsub", To::host, [this](IqRequest& r) { return on_request(r, true); });
     service_.on_domain_stanza = [this](Stanza s) {
-        if (s.kind() == xmpp::StanzaKind::message && !s.is_error())
-            ctx_.send(s.error_reply({StanzaErrorCondition::service_unavailable}));
+        if (s.kind() != xmpp::StanzaKind::message || s.is_error()) return;
+        // §8.6: an owner's answer to a subscription request.
+        const xml::Element* form = s.element().find_child("x", data_ns);
+        bool answer = false;
+        if (form)
+            for (const auto& f : form->children())
+                if (!f.is_text() && f.element->attribute("var") == "FORM_TYPE" &&
+                    f.element->child_text("value", data_ns) == subscribe_authorization_form)
+                    answer = true;
+        if (!answer) return ctx_.send(s.error_reply({StanzaErrorCondition::service_unavailable}));
+        ctx_.spawn(authorization_answer(std::move(s)));
     };
     ctx.spawn(load_nodes());
 }
@@ -218,6 +227,17 @@ Task<void> PubsubModule::load_nodes() {
     loading_ = false;
 }
 
+Task<void> PubsubModule::authorization_answer(Stanza message) {
+    const xml::Element& form = *message.element().find_child("x", data_ns);
+    std::string node;
+    for (const auto& f : form.children())
+        if (!f.is_text() && f.element->attribute("var") == "pubsub#node") node = f.element->child_text("value", data_ns);
+    auto decide = [from = *message.from(), form](PubsubModule& m) { return m.nodes_.authorize(from, form); };
+    Task<std::optional<xmpp::StanzaError>> deciding = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(decide));
+    std::optional<xmpp::StanzaError> refusal = co_await std::move(deciding);
+    if (refusal) ctx_.send(message.error_reply(std::move(*refusal)));
+}
+
 Task<bool> PubsubModule::receives_presence(xmpp::BareJid owner, xmpp::BareJid who) {
     auto* subscriptions = ctx_.find<PresenceSubscriptions>();
     if (!subscriptions || owner.domain() != ctx_.domain().domain()) co_return false;
@@ -235,7 +255,8 @@ Task<std::optional<std::vector<std::string>>> PubsubModule::roster_groups(xmpp::
 }
 
 void PubsubModule::notify(const Node& node, const xml::Element& message) {
-    for (const auto& subscription : node.subscriptions) deliver(message, subscription.jid);
+    for (const auto& subscription : node.subscriptions)
+        if (!subscription.pending) deliver(message, subscription.jid);
 }
 
 void PubsubModule::deliver(const xml::Element& message, const xmpp::Jid& to) {

@@ -5,7 +5,7 @@
 // node's shard (ModuleContext::on_shard) and is answered from the arrival shard.
 //   pubsub_module.cpp  the service, its disco, dispatch of requests to node shards, loading
 //   node_store.cpp     what a node keeps across restarts
-// Not built yet (issue 12): the authorize access model, subscription options,
+// Not built yet (issue 12): subscription options,
 // collections.
 #include <map>
 #include <optional>
@@ -42,6 +42,7 @@ private:
     Task<void> disco_items(server::IqRequest& request);
     bool may_create(const xmpp::Jid& who) const;
     Task<void> load_nodes();
+    Task<void> authorization_answer(Stanza message);  // §8.6, on the node's shard
     // Task on the owner shard of `owner`: whether `who` receives its presence.
     Task<bool> receives_presence(xmpp::BareJid owner, xmpp::BareJid who);
     // Task on the owner shard of `owner`: `who`'s roster groups there, if it receives its presence.

@@ -10,7 +10,8 @@ using xmpp::StanzaErrorCondition;
 
 namespace {
 
-xml::Element subscription_element(const std::string& node, const Subscription& s, std::string_view state) {
+xml::Element subscription_element(const std::string& node, const Subscription& s) {
+    std::string_view state = s.state();
     xml::Element e{"subscription", std::string(pubsub_ns)};
     e.set_attribute("node", node).set_attribute("jid", s.jid.str()).set_attribute("subscription", state);
     if (!s.subid.empty()) e.set_attribute("subid", s.subid);
@@ -27,19 +28,28 @@ Outcome NodeSet::subscribe(const Request& request) {
     auto jid = xmpp::Jid::parse(request.op.attribute("jid"));
     if (!jid || jid->bare() != request.from.bare())
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-jid")};
-    if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};
     const Subscription* existing = node->subscription_of(*jid);
+    // §6.1.4: under the authorize model an entity without an affiliation waits for an owner.
+    bool asks = node->config.access_model == AccessModel::authorize &&
+                node->affiliation_of(jid->bare()) == Affiliation::none;
+    if (existing && existing->pending)  // §6.1.3.7
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::not_authorized, "pending-subscription")};
+    if (!asks)
+        if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};
     if (!existing) {
-        node->subscriptions.push_back({*jid, random::id(9)});
+        node->subscriptions.push_back({*jid, random::id(9), asks});
         existing = &node->subscriptions.back();
         keeper_->store_node(*node);
-        // §6.1.7: the last published item, if the node sends it to new subscribers.
-        if (node->config.send_last != SendLast::never && !node->items.empty())
+        if (asks) {
+            ask_owners(*node, *existing);
+        } else if (node->config.send_last != SendLast::never && !node->items.empty()) {
+            // §6.1.7: the last published item, if the node sends it to new subscribers.
             keeper_->deliver(event_message(event_items(*node, node->items.back())), *jid);
+        }
     }
     // §6.1.2: the subscription as it is now (a repeated request gets the same one).
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
-    pubsub.add_child(subscription_element(node->name, *existing, "subscribed"));
+    pubsub.add_child(subscription_element(node->name, *existing));
     return {std::move(pubsub), std::nullopt};
 }
 
@@ -70,7 +80,7 @@ std::vector<xml::Element> NodeSet::subscriptions_of(const xmpp::BareJid& who, co
     for (const auto& [node_name, node] : nodes_) {
         if (!name.empty() && node_name != name) continue;
         for (const auto& s : node.subscriptions)
-            if (s.jid.bare() == who) out.push_back(subscription_element(node_name, s, "subscribed"));
+            if (s.jid.bare() == who) out.push_back(subscription_element(node_name, s));
     }
     return out;
 }

@@ -401,12 +401,9 @@ void RosterModule::release(const xmpp::BareJid& account) {
     if (held == held_.end()) return;
     auto stanzas = std::move(held->second);
     held_.erase(held);
-    for (auto& s : stanzas)
-        for (const auto& [resource, element] : available_of(account)) {
-            Stanza copy = s;
-            copy.set_to(resource);
-            ctx_.send(std::move(copy));
-        }
+    // Through the router again, in order: PresenceToAccount fires for them as for any
+    // presence (PEP learns a contact's caps from it), and nothing is held now.
+    for (auto& s : stanzas) ctx_.route_again(std::move(s));
 }
 
 // Runs before the block takes effect, so these last presences still pass.
