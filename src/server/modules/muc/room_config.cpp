@@ -7,46 +7,22 @@
 
 namespace starling::muc {
 
-namespace {
-
-void add_field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
-               std::string_view value) {
-    auto& field = form.add_child("field", std::string(data_ns));
-    field.set_attribute("var", var).set_attribute("type", type);
-    if (!label.empty()) field.set_attribute("label", label);
-    field.add_child("value", std::string(data_ns)).add_text(value);
-}
-
-void add_option(xml::Element& field, std::string_view label, std::string_view value) {
-    auto& option = field.add_child("option", std::string(data_ns));
-    option.set_attribute("label", label);
-    option.add_child("value", std::string(data_ns)).add_text(value);
-}
-
-// XEP-0004 §3.3: a boolean is "0", "1", "false" or "true".
-std::optional<bool> boolean(std::string_view v) {
-    if (v == "1" || v == "true") return true;
-    if (v == "0" || v == "false") return false;
-    return std::nullopt;
-}
-
-}  // namespace
 
 xml::Element config_form(const RoomConfig& config, std::string_view room) {
     xml::Element form{"x", std::string(data_ns)};
     form.set_attribute("type", "form");
     form.add_child("title", std::string(data_ns)).add_text("Configuration of " + std::string(room));
-    add_field(form, "FORM_TYPE", "hidden", "", roomconfig_form);
-    add_field(form, "muc#roomconfig_roomname", "text-single", "Name", config.name);
-    add_field(form, "muc#roomconfig_roomdesc", "text-single", "Description", config.description);
-    add_field(form, "muc#roomconfig_persistentroom", "boolean", "Keep the room when it is empty",
+    xmpp::add_form_field(form, "FORM_TYPE", "hidden", "", roomconfig_form);
+    xmpp::add_form_field(form, "muc#roomconfig_roomname", "text-single", "Name", config.name);
+    xmpp::add_form_field(form, "muc#roomconfig_roomdesc", "text-single", "Description", config.description);
+    xmpp::add_form_field(form, "muc#roomconfig_persistentroom", "boolean", "Keep the room when it is empty",
               config.persistent ? "1" : "0");
-    add_field(form, "muc#roomconfig_publicroom", "boolean", "List the room publicly", config.public_room ? "1" : "0");
-    add_field(form, "muc#roomconfig_passwordprotectedroom", "boolean", "Require a password to enter",
+    xmpp::add_form_field(form, "muc#roomconfig_publicroom", "boolean", "List the room publicly", config.public_room ? "1" : "0");
+    xmpp::add_form_field(form, "muc#roomconfig_passwordprotectedroom", "boolean", "Require a password to enter",
               config.password_protected ? "1" : "0");
-    add_field(form, "muc#roomconfig_roomsecret", "text-private", "Password", config.secret);
-    add_field(form, "muc#roomconfig_membersonly", "boolean", "Only members may enter", config.members_only ? "1" : "0");
-    add_field(form, "muc#roomconfig_moderatedroom", "boolean", "Only occupants with voice may speak",
+    xmpp::add_form_field(form, "muc#roomconfig_roomsecret", "text-private", "Password", config.secret);
+    xmpp::add_form_field(form, "muc#roomconfig_membersonly", "boolean", "Only members may enter", config.members_only ? "1" : "0");
+    xmpp::add_form_field(form, "muc#roomconfig_moderatedroom", "boolean", "Only occupants with voice may speak",
               config.moderated ? "1" : "0");
     {
         auto& broadcast = form.add_child("field", std::string(data_ns));
@@ -56,22 +32,22 @@ xml::Element config_form(const RoomConfig& config, std::string_view room) {
                                 std::pair{"participant", config.broadcast_participant},
                                 std::pair{"visitor", config.broadcast_visitor}})
             if (on) broadcast.add_child("value", std::string(data_ns)).add_text(role);
-        add_option(broadcast, "Moderator", "moderator");
-        add_option(broadcast, "Participant", "participant");
-        add_option(broadcast, "Visitor", "visitor");
+        xmpp::add_form_option(broadcast, "moderator", "Moderator");
+        xmpp::add_form_option(broadcast, "participant", "Participant");
+        xmpp::add_form_option(broadcast, "visitor", "Visitor");
     }
-    add_field(form, "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
+    xmpp::add_form_field(form, "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
               config.non_anonymous ? "anyone" : "moderators");
     auto& whois = *form.children().back().element;
-    add_option(whois, "Moderators only", "moderators");
-    add_option(whois, "Anyone", "anyone");
-    add_field(form, "muc#roomconfig_maxusers", "text-single", "Most occupants at once (0: no limit)",
+    xmpp::add_form_option(whois, "moderators", "Moderators only");
+    xmpp::add_form_option(whois, "anyone", "Anyone");
+    xmpp::add_form_field(form, "muc#roomconfig_maxusers", "text-single", "Most occupants at once (0: no limit)",
               std::to_string(config.max_users));
-    add_field(form, "muc#roomconfig_changesubject", "boolean", "Let participants change the subject",
+    xmpp::add_form_field(form, "muc#roomconfig_changesubject", "boolean", "Let participants change the subject",
               config.change_subject ? "1" : "0");
-    add_field(form, "muc#roomconfig_allowinvites", "boolean", "Let participants invite others",
+    xmpp::add_form_field(form, "muc#roomconfig_allowinvites", "boolean", "Let participants invite others",
               config.allow_invites ? "1" : "0");
-    add_field(form, "muc#roomconfig_historylength", "text-single", "Messages of history sent on entry (at most 1000)",
+    xmpp::add_form_field(form, "muc#roomconfig_historylength", "text-single", "Messages of history sent on entry (at most 1000)",
               std::to_string(config.history_length));
     return form;
 }
@@ -84,7 +60,7 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
         std::string var{field.attribute("var")};
         std::string value = field.child_text("value", data_ns);
         auto flag = [&](bool& out) -> bool {
-            auto b = boolean(value);
+            auto b = xmpp::form_boolean(value);
             if (b) out = *b;
             return b.has_value();
         };
@@ -132,13 +108,6 @@ Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml:
     if (next.password_protected && next.secret.empty())
         return Failure{std::string("a password-protected room needs a password (muc#roomconfig_roomsecret)")};
     return next;
-}
-
-std::optional<std::string> form_value(const xml::Element& form, std::string_view var) {
-    for (const auto& node : form.children())
-        if (!node.is_text() && node.element->is("field", data_ns) && node.element->attribute("var") == var)
-            return node.element->child_text("value", data_ns);
-    return std::nullopt;
 }
 
 std::string serialize(const RoomConfig& config) {

@@ -10,10 +10,11 @@
 
 #include "base/result.hpp"
 #include "xml/element.hpp"
+#include "xmpp/data_form.hpp"
 
 namespace starling::muc {
 
-inline constexpr std::string_view data_ns = "jabber:x:data";
+using xmpp::data_ns;
 inline constexpr std::string_view roomconfig_form = "http://jabber.org/protocol/muc#roomconfig";
 
 struct RoomConfig {
@@ -42,8 +43,7 @@ xml::Element config_form(const RoomConfig& config, std::string_view room);
 // wrong (the room answers not-acceptable).
 Result<RoomConfig, std::string> apply_form(const RoomConfig& current, const xml::Element& submitted);
 
-// The (first) value of field `var` in a data form; nullopt if the form has no such field.
-std::optional<std::string> form_value(const xml::Element& form, std::string_view var);
+using xmpp::form_value;
 
 // A compact text form of the configuration for the store, and back (nullopt: unreadable).
 std::string serialize(const RoomConfig& config);

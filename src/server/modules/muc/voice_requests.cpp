@@ -14,15 +14,6 @@ namespace {
 
 constexpr std::string_view request_form = "http://jabber.org/protocol/muc#request";
 
-xml::Element& add_field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
-                        std::string_view value) {
-    auto& field = form.add_child("field", std::string(data_ns));
-    field.set_attribute("var", var).set_attribute("type", type);
-    if (!label.empty()) field.set_attribute("label", label);
-    field.add_child("value", std::string(data_ns)).add_text(value);
-    return field;
-}
-
 // §8.6 Example 108: the form a moderator gets for `visitor`'s request.
 xml::Element approval_form(const Occupant& visitor) {
     xml::Element message{"message", std::string(ns::client)};
@@ -31,11 +22,11 @@ xml::Element approval_form(const Occupant& visitor) {
     form.add_child("title", std::string(data_ns)).add_text("Voice request");
     form.add_child("instructions", std::string(data_ns))
         .add_text("To give " + visitor.nick + " voice, set \"Grant voice to this person?\" and submit the form.");
-    add_field(form, "FORM_TYPE", "hidden", "", request_form);
-    add_field(form, "muc#role", "list-single", "Requested role", "participant");
-    add_field(form, "muc#jid", "jid-single", "User ID", visitor.sessions.front().str());
-    add_field(form, "muc#roomnick", "text-single", "Room Nickname", visitor.nick);
-    add_field(form, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
+    xmpp::add_form_field(form, "FORM_TYPE", "hidden", "", request_form);
+    xmpp::add_form_field(form, "muc#role", "list-single", "Requested role", "participant");
+    xmpp::add_form_field(form, "muc#jid", "jid-single", "User ID", visitor.sessions.front().str());
+    xmpp::add_form_field(form, "muc#roomnick", "text-single", "Room Nickname", visitor.nick);
+    xmpp::add_form_field(form, "muc#request_allow", "boolean", "Grant voice to this person?", "false");
     return message;
 }
 

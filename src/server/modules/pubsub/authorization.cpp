@@ -9,26 +9,6 @@ namespace starling::pubsub {
 
 using xmpp::StanzaErrorCondition;
 
-namespace {
-
-xml::Element& field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
-                    std::string_view value) {
-    auto& f = form.add_child("field", std::string(data_ns));
-    f.set_attribute("var", var).set_attribute("type", type);
-    if (!label.empty()) f.set_attribute("label", label);
-    f.add_child("value", std::string(data_ns)).add_text(value);
-    return f;
-}
-
-std::string value_of(const xml::Element& form, std::string_view var) {
-    for (const auto& child : form.children())
-        if (!child.is_text() && child.element->is("field", data_ns) && child.element->attribute("var") == var)
-            return child.element->child_text("value", data_ns);
-    return {};
-}
-
-}  // namespace
-
 void NodeSet::ask_owners(const Node& node, const Subscription& subscription) {
     // §8.6 Example 170.
     xml::Element message{"message", std::string(ns::client)};
@@ -37,11 +17,11 @@ void NodeSet::ask_owners(const Node& node, const Subscription& subscription) {
     auto& form = message.add_child("x", std::string(data_ns));
     form.set_attribute("type", "form");
     form.add_child("title", std::string(data_ns)).add_text("PubSub subscriber request");
-    field(form, "FORM_TYPE", "hidden", "", subscribe_authorization_form);
-    field(form, "pubsub#subid", "hidden", "", subscription.subid);
-    field(form, "pubsub#node", "text-single", "Node ID", node.name);
-    field(form, "pubsub#subscriber_jid", "jid-single", "Subscriber Address", subscription.jid.str());
-    field(form, "pubsub#allow", "boolean", "Allow this JID to subscribe to this pubsub node?", "false");
+    xmpp::add_form_field(form, "FORM_TYPE", "hidden", "", subscribe_authorization_form);
+    xmpp::add_form_field(form, "pubsub#subid", "hidden", "", subscription.subid);
+    xmpp::add_form_field(form, "pubsub#node", "text-single", "Node ID", node.name);
+    xmpp::add_form_field(form, "pubsub#subscriber_jid", "jid-single", "Subscriber Address", subscription.jid.str());
+    xmpp::add_form_field(form, "pubsub#allow", "boolean", "Allow this JID to subscribe to this pubsub node?", "false");
     for (const auto& [jid, affiliation] : node.affiliations)
         if (affiliation == Affiliation::owner) keeper_->deliver(message, jid.jid());
 }
@@ -50,17 +30,17 @@ std::optional<xmpp::StanzaError> NodeSet::authorize(const xmpp::Jid& from, const
     if (form.attribute("type") == "cancel") return std::nullopt;  // §8.6: the request stays pending
     if (form.attribute("type") != "submit")
         return xmpp::StanzaError{StanzaErrorCondition::bad_request, "a submitted subscribe_authorization form"};
-    auto it = nodes_.find(value_of(form, "pubsub#node"));
+    auto it = nodes_.find(xmpp::form_value(form, "pubsub#node").value_or(""));
     if (it == nodes_.end()) return pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such node");
     Node& node = it->second;
     if (node.affiliation_of(from.bare()) != Affiliation::owner)
         return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner decides on subscriptions");
-    auto subscriber = xmpp::Jid::parse(value_of(form, "pubsub#subscriber_jid"));
+    auto subscriber = xmpp::Jid::parse(xmpp::form_value(form, "pubsub#subscriber_jid").value_or(""));
     Subscription* pending = subscriber ? node.subscription_of(*subscriber) : nullptr;
-    std::string subid = value_of(form, "pubsub#subid");
+    std::string subid = xmpp::form_value(form, "pubsub#subid").value_or("");
     if (!pending || !pending->pending || (!subid.empty() && subid != pending->subid))
         return pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such pending subscription");
-    std::string allow = value_of(form, "pubsub#allow");
+    std::string allow = xmpp::form_value(form, "pubsub#allow").value_or("");
     bool allowed = allow == "1" || allow == "true";
     xmpp::Jid jid = pending->jid;
     if (allowed) pending->pending = false;

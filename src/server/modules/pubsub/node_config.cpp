@@ -2,21 +2,14 @@
 
 #include <charconv>
 
+#include "xmpp/data_form.hpp"
+
 namespace starling::pubsub {
 
 namespace {
 
-xml::Element& add_field(xml::Element& form, std::string_view var, std::string_view type, std::string_view label,
-                        std::string_view value) {
-    auto& field = form.add_child("field", std::string(data_ns));
-    field.set_attribute("var", var).set_attribute("type", type);
-    if (!label.empty()) field.set_attribute("label", label);
-    field.add_child("value", std::string(data_ns)).add_text(value);
-    return field;
-}
-
 void add_options(xml::Element& field, std::initializer_list<std::string_view> values) {
-    for (auto v : values) field.add_child("option", std::string(data_ns)).add_child("value", std::string(data_ns)).add_text(v);
+    for (auto v : values) xmpp::add_form_option(field, v);
 }
 
 std::string_view name(AccessModel m) {
@@ -48,40 +41,34 @@ std::string_view name(SendLast s) {
     return "never";
 }
 
-std::optional<bool> boolean(std::string_view v) {  // XEP-0004 §3.3
-    if (v == "1" || v == "true") return true;
-    if (v == "0" || v == "false") return false;
-    return std::nullopt;
-}
-
 }  // namespace
 
 xml::Element config_form(const NodeConfig& c) {
     xml::Element form{"x", std::string(data_ns)};
     form.set_attribute("type", "form");
-    add_field(form, "FORM_TYPE", "hidden", "", node_config_form);
-    add_field(form, "pubsub#title", "text-single", "A friendly name for the node", c.title);
-    add_field(form, "pubsub#description", "text-single", "A description of the node", c.description);
-    add_field(form, "pubsub#max_items", "text-single", "Most items kept", std::to_string(c.max_items));
-    add_field(form, "pubsub#deliver_payloads", "boolean", "Deliver payloads with event notifications",
+    xmpp::add_form_field(form, "FORM_TYPE", "hidden", "", node_config_form);
+    xmpp::add_form_field(form, "pubsub#title", "text-single", "A friendly name for the node", c.title);
+    xmpp::add_form_field(form, "pubsub#description", "text-single", "A description of the node", c.description);
+    xmpp::add_form_field(form, "pubsub#max_items", "text-single", "Most items kept", std::to_string(c.max_items));
+    xmpp::add_form_field(form, "pubsub#deliver_payloads", "boolean", "Deliver payloads with event notifications",
               c.deliver_payloads ? "1" : "0");
-    add_field(form, "pubsub#notify_retract", "boolean", "Notify subscribers when items are removed",
+    xmpp::add_form_field(form, "pubsub#notify_retract", "boolean", "Notify subscribers when items are removed",
               c.notify_retract ? "1" : "0");
-    add_field(form, "pubsub#notify_config", "boolean", "Notify subscribers when the configuration changes",
+    xmpp::add_form_field(form, "pubsub#notify_config", "boolean", "Notify subscribers when the configuration changes",
               c.notify_config ? "1" : "0");
-    add_field(form, "pubsub#notify_delete", "boolean", "Notify subscribers when the node is deleted",
+    xmpp::add_form_field(form, "pubsub#notify_delete", "boolean", "Notify subscribers when the node is deleted",
               c.notify_delete ? "1" : "0");
-    add_options(add_field(form, "pubsub#access_model", "list-single", "Who may subscribe and retrieve items",
+    add_options(xmpp::add_form_field(form, "pubsub#access_model", "list-single", "Who may subscribe and retrieve items",
                           name(c.access_model)),
                 {"open", "presence", "roster", "authorize", "whitelist"});
     auto& groups = form.add_child("field", std::string(data_ns));
     groups.set_attribute("var", "pubsub#roster_groups_allowed").set_attribute("type", "list-multi");
     groups.set_attribute("label", "Roster groups allowed to subscribe (roster access model)");
     for (const auto& g : c.roster_groups_allowed) groups.add_child("value", std::string(data_ns)).add_text(g);
-    add_options(add_field(form, "pubsub#publish_model", "list-single", "Who may publish", name(c.publish_model)),
+    add_options(xmpp::add_form_field(form, "pubsub#publish_model", "list-single", "Who may publish", name(c.publish_model)),
                 {"publishers", "subscribers", "open"});
-    add_field(form, "pubsub#persist_items", "boolean", "Keep items (else only notify)", c.persist_items ? "1" : "0");
-    add_options(add_field(form, "pubsub#send_last_published_item", "list-single",
+    xmpp::add_form_field(form, "pubsub#persist_items", "boolean", "Keep items (else only notify)", c.persist_items ? "1" : "0");
+    add_options(xmpp::add_form_field(form, "pubsub#send_last_published_item", "list-single",
                           "When subscribers get the last published item", name(c.send_last)),
                 {"never", "on_sub", "on_sub_and_presence"});
     return form;
@@ -96,7 +83,7 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
         std::string var{field.attribute("var")};
         std::string value = field.child_text("value", data_ns);
         auto flag = [&](bool& out) {
-            auto b = boolean(value);
+            auto b = xmpp::form_boolean(value);
             if (b) out = *b;
             return b.has_value();
         };

@@ -11,10 +11,11 @@
 
 #include "base/result.hpp"
 #include "xml/element.hpp"
+#include "xmpp/data_form.hpp"
 
 namespace starling::pubsub {
 
-inline constexpr std::string_view data_ns = "jabber:x:data";
+using xmpp::data_ns;
 inline constexpr std::string_view node_config_form = "http://jabber.org/protocol/pubsub#node_config";
 
 // §4.5: who may subscribe and retrieve items.

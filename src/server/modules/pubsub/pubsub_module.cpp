@@ -56,13 +56,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
         if (s.kind() != xmpp::StanzaKind::message || s.is_error()) return;
         // §8.6: an owner's answer to a subscription request.
         const xml::Element* form = s.element().find_child("x", data_ns);
-        bool answer = false;
-        if (form)
-            for (const auto& f : form->children())
-                if (!f.is_text() && f.element->attribute("var") == "FORM_TYPE" &&
-                    f.element->child_text("value", data_ns) == subscribe_authorization_form)
-                    answer = true;
-        if (!answer) return ctx_.send(s.error_reply({StanzaErrorCondition::service_unavailable}));
+        if (!form || !xmpp::has_form_type(*form, subscribe_authorization_form)) return ctx_.send(s.error_reply({StanzaErrorCondition::service_unavailable}));
         ctx_.spawn(authorization_answer(std::move(s)));
     };
     ctx.spawn(load_nodes());
@@ -229,9 +223,7 @@ Task<void> PubsubModule::load_nodes() {
 
 Task<void> PubsubModule::authorization_answer(Stanza message) {
     const xml::Element& form = *message.element().find_child("x", data_ns);
-    std::string node;
-    for (const auto& f : form.children())
-        if (!f.is_text() && f.element->attribute("var") == "pubsub#node") node = f.element->child_text("value", data_ns);
+    std::string node = xmpp::form_value(form, "pubsub#node").value_or("");
     auto decide = [from = *message.from(), form](PubsubModule& m) { return m.nodes_.authorize(from, form); };
     Task<std::optional<xmpp::StanzaError>> deciding = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(decide));
     std::optional<xmpp::StanzaError> refusal = co_await std::move(deciding);
