@@ -20,6 +20,7 @@ inline constexpr std::string_view version = "jabber:iq:version";
 inline constexpr std::string_view time = "urn:xmpp:time";
 inline constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
 inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
+inline constexpr std::string_view shim = "http://jabber.org/protocol/shim";  // XEP-0131 stanza headers
 inline constexpr std::string_view roster = "jabber:iq:roster";
 
 }  // namespace starling::ns

@@ -62,7 +62,10 @@ xml::Element StanzaError::to_element() const {
     error.add_child(std::string(to_string(condition)), std::string(ns::stanza_errors));
     if (!text.empty())
         error.add_child("text", std::string(ns::stanza_errors)).add_text(text);
-    if (!application_name.empty()) error.add_child(application_name, application_ns);
+    if (!application_name.empty()) {
+        auto& application = error.add_child(application_name, application_ns);
+        for (const auto& [name, value] : application_attributes) application.set_attribute(name, value);
+    }
     return error;
 }
 

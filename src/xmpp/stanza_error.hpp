@@ -1,6 +1,8 @@
 #pragma once
 // RFC 6120 §8.3: stanza errors as values.
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 namespace starling::xml { class Element; }
@@ -27,6 +29,8 @@ struct StanzaError {
     // namespace (e.g. XEP-0191's <blocked xmlns='urn:xmpp:blocking:errors'/>). Empty: none.
     std::string application_name;
     std::string application_ns;
+    // Attributes of that element (XEP-0060's <unsupported feature='publish'/>).
+    std::vector<std::pair<std::string, std::string>> application_attributes;
     // RFC 6120 §8.3.2: the entity that generated the error, when not the server itself (a
     // room: XEP-0045 errors carry by='room@service'). Empty: none.
     std::string by;

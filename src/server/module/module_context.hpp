@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "server/module/available_resource.hpp"
 #include "net/call_on.hpp"
 #include "net/task.hpp"
 #include "server/module/accounts.hpp"
@@ -39,6 +40,8 @@ struct CoreServices {
     storage::StorageThread& storage;
     // The bound full JIDs of a local account; only on the account's owner shard.
     std::function<std::vector<xmpp::Jid>(const xmpp::BareJid&)> resources_of;
+    // Those that have sent available presence, with its <show/>; only on the owner shard.
+    std::function<std::vector<AvailableResource>(const xmpp::BareJid&)> available_resources;
     // CPU-heavy work (PBKDF2) that must stall neither a shard nor the storage thread.
     boost::asio::thread_pool& hashing;
     // Any shard: deletes an account and everything stored for it; false if there was none.
@@ -113,6 +116,10 @@ public:
     storage::StorageThread& storage() const { return core_.storage; }
     // Owner shard of `account` only (account-addressed events and IQs run there).
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const { return core_.resources_of(account); }
+    // Owner shard of `account`: its available resources and what each one's presence shows.
+    std::vector<AvailableResource> available_resources(const xmpp::BareJid& account) const {
+        return core_.available_resources(account);
+    }
     // The SCRAM keys of a new password (already OpaqueString-prepared) for every hash, with
     // sasl.scram_iterations, derived on the hashing pool; for accounts::create and
     // accounts::set_credentials.

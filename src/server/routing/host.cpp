@@ -19,6 +19,7 @@ void Host::load_modules(Server& server, Router& router, const std::vector<const 
         if (std::find(settings_.modules.begin(), settings_.modules.end(), info->name) == settings_.modules.end()) continue;
         CoreServices core{[&router](xmpp::Stanza s) { router.send_from_module(std::move(s)); }, server.storage(),
                           [&router](const xmpp::BareJid& account) { return router.resources_of(account); },
+                          [&router](const xmpp::BareJid& account) { return router.available_resources(account); },
                           server.hashing(),
                           [&server](xmpp::BareJid account) { return server.remove_account(std::move(account)); },
                           [&router](const xmpp::BareJid& account, xmpp::StreamError error,

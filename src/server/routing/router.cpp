@@ -288,7 +288,11 @@ void Router::own_presence(Stanza stanza) {
     if (!available && !r->available) return;  // unavailable twice: nothing to tell anyone
     r->available = available;
     r->priority = 0;
+    r->show = 0;
     if (available) {
+        std::string show = stanza.element().child_text("show", ns::client);
+        for (std::uint8_t i = 1; i < std::size(presence_shows); ++i)
+            if (show == presence_shows[i]) r->show = i;
         try {
             std::string p = stanza.element().child_text("priority", ns::client);
             if (!p.empty()) r->priority = std::clamp(std::stoi(p), -128, 127);
@@ -468,6 +472,14 @@ void Router::for_each_session(const xmpp::BareJid& account, std::function<void(S
         server_.shards().post(r.session.shard, [w = r.session.stream, fn] {
             if (auto s = w.lock()) fn(*s);
         });
+}
+
+std::vector<AvailableResource> Router::available_resources(const xmpp::BareJid& account) const {
+    std::vector<AvailableResource> out;
+    if (auto it = homes_.find(account); it != homes_.end())
+        for (const auto& r : it->second.resources)
+            if (r.available) out.push_back({r.jid, presence_shows[r.show]});
+    return out;
 }
 
 std::vector<xmpp::Jid> Router::resources_of(const xmpp::BareJid& account) const {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "server/module/available_resource.hpp"
 #include "server/routing/pending_iqs.hpp"
 #include "server/routing/user_home.hpp"
 #include "xmpp/stanza.hpp"
@@ -70,6 +71,7 @@ public:
     // `keep` (if given) with `error` (XEP-0077: an account removed, a password changed).
     void close_sessions(const xmpp::BareJid& account, xmpp::StreamError error, std::optional<xmpp::Jid> keep = {});
     std::vector<xmpp::Jid> resources_of(const xmpp::BareJid& account) const;
+    std::vector<AvailableResource> available_resources(const xmpp::BareJid& account) const;
     // Runs `fn` with each bound stream of the account, each on its own shard.
     void for_each_session(const xmpp::BareJid& account, std::function<void(Session&)> fn) const;
     // Stanza to a local account, already on its owner shard.

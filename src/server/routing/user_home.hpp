@@ -25,7 +25,11 @@ struct BoundResource {
     SessionRef session;
     bool available = false;  // has sent available presence (RFC 6121 §4.2)
     int priority = 0;
+    std::uint8_t show = 0;  // index into presence_shows: what its available presence shows
 };
+
+// RFC 6121 §4.7.2.1, with "online" for an available presence without <show/>.
+inline constexpr std::string_view presence_shows[] = {"online", "chat", "away", "xa", "dnd"};
 
 struct UserHome {
     std::vector<BoundResource> resources;

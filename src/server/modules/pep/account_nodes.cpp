@@ -25,7 +25,8 @@ pubsub::NodeConfig pep_defaults() {
 
 AccountNodes::AccountNodes(PepModule& module, xmpp::BareJid account)
     : nodes{*this, account.jid(),
-            pubsub::Limits{module.options_.max_items_per_node, module.options_.max_payload_bytes, false}, pep_defaults(),
+            pubsub::Limits{module.options_.max_items_per_node, module.options_.max_payload_bytes, false, false, false},
+            pep_defaults(),
             true},
       module_{module},
       account_{std::move(account)} {}

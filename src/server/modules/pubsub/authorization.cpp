@@ -59,6 +59,8 @@ std::optional<xmpp::StanzaError> NodeSet::authorize(const xmpp::Jid& from, const
 std::optional<xmpp::StanzaError> NodeSet::unoffered(const NodeConfig& config) const {
     if (config.access_model == AccessModel::authorize && !limits_.authorize)
         return pubsub_error(StanzaErrorCondition::not_acceptable, {}, "the authorize access model is not offered here");
+    if ((config.collection || !config.collections.empty()) && !limits_.collections)
+        return unsupported("collections", "collection nodes are not offered here");  // XEP-0248 §7.1.3.1
     return std::nullopt;
 }
 

@@ -50,4 +50,10 @@ xmpp::StanzaError pubsub_error(xmpp::StanzaErrorCondition condition, std::string
     return error;
 }
 
+xmpp::StanzaError unsupported(std::string_view feature, std::string text) {
+    auto error = pubsub_error(xmpp::StanzaErrorCondition::feature_not_implemented, "unsupported", std::move(text), "cancel");
+    error.application_attributes.emplace_back("feature", std::string(feature));
+    return error;
+}
+
 }  // namespace starling::pubsub

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/modules/pubsub/node_config.hpp"
+#include "server/modules/pubsub/subscription_options.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/stanza_error.hpp"
@@ -29,6 +30,7 @@ struct Subscription {
     xmpp::Jid jid;      // bare or full, as subscribed
     std::string subid;  // §6.1.6
     bool pending = false;  // §6.1.4: waiting for an owner's approval (the authorize model)
+    SubscriptionOptions options;  // §6.3
     std::string_view state() const { return pending ? "pending" : "subscribed"; }
 };
 
@@ -60,5 +62,7 @@ struct Node {
 // `type`: when XEP-0060 gives the condition another type than RFC 6120's usual one.
 xmpp::StanzaError pubsub_error(xmpp::StanzaErrorCondition condition, std::string_view application = {},
                                std::string text = {}, std::string type = {});
+// feature-not-implemented with <unsupported feature='...'/> (e.g. §7.1.3.2, §6.3.4.6).
+xmpp::StanzaError unsupported(std::string_view feature, std::string text = {});
 
 }  // namespace starling::pubsub

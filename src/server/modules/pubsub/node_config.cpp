@@ -1,5 +1,6 @@
 #include "server/modules/pubsub/node_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "xmpp/data_form.hpp"
@@ -43,7 +44,7 @@ std::string_view name(SendLast s) {
 
 }  // namespace
 
-xml::Element config_form(const NodeConfig& c) {
+xml::Element config_form(const NodeConfig& c, const std::vector<std::string>* children) {
     xml::Element form{"x", std::string(data_ns)};
     form.set_attribute("type", "form");
     xmpp::add_form_field(form, "FORM_TYPE", "hidden", "", node_config_form);
@@ -71,6 +72,17 @@ xml::Element config_form(const NodeConfig& c) {
     add_options(xmpp::add_form_field(form, "pubsub#send_last_published_item", "list-single",
                           "When subscribers get the last published item", name(c.send_last)),
                 {"never", "on_sub", "on_sub_and_presence"});
+    // XEP-0248 §7.2.1.
+    add_options(xmpp::add_form_field(form, "pubsub#node_type", "list-single", "Whether the node is a leaf or a collection",
+                                     c.collection ? "collection" : "leaf"),
+                {"leaf", "collection"});
+    auto multi = [&form](std::string_view var, std::string_view label, const std::vector<std::string>& values) {
+        auto& field = form.add_child("field", std::string(data_ns));
+        field.set_attribute("var", var).set_attribute("type", "text-multi").set_attribute("label", label);
+        for (const auto& v : values) field.add_child("value", std::string(data_ns)).add_text(v);
+    };
+    multi("pubsub#collection", "The collections this node is in", c.collections);
+    if (children) multi("pubsub#children", "The nodes in this collection", *children);
     return form;
 }
 
@@ -100,6 +112,18 @@ Result<NodeConfig, std::string> apply_form(const NodeConfig& current, const xml:
             next.roster_groups_allowed.clear();
             for (const auto& v : field.children())
                 if (!v.is_text() && v.element->is("value", data_ns)) next.roster_groups_allowed.push_back(v.element->text());
+        }
+        else if (var == "pubsub#node_type") {
+            ok = value == "leaf" || value == "collection";
+            next.collection = value == "collection";
+        }
+        else if (var == "pubsub#collection") {
+            // An empty value is the root node (XEP-0248 §7.2.1), which every node is under anyway.
+            next.collections.clear();
+            for (const auto& v : field.children())
+                if (!v.is_text() && v.element->is("value", data_ns) && !v.element->text().empty() &&
+                    std::find(next.collections.begin(), next.collections.end(), v.element->text()) == next.collections.end())
+                    next.collections.push_back(v.element->text());
         }
         else if (var == "pubsub#send_last_published_item") {
             if (value == "never") next.send_last = SendLast::never;

@@ -38,12 +38,18 @@ struct NodeConfig {
     bool persist_items = true;         // pubsub#persist_items: false keeps no item (§4.3 transient)
     SendLast send_last = SendLast::never;  // pubsub#send_last_published_item
     std::vector<std::string> roster_groups_allowed;  // pubsub#roster_groups_allowed (roster model)
+    // XEP-0248 §7.2: pubsub#node_type (a collection holds nodes, no items) and
+    // pubsub#collection, the collections this node is in. A collection's children are the
+    // nodes that name it here (pubsub#children is found from them, never stored).
+    bool collection = false;
+    std::vector<std::string> collections;
 
     bool operator==(const NodeConfig&) const = default;
 };
 
-// <x xmlns='jabber:x:data' type='form'> with `config`'s values.
-xml::Element config_form(const NodeConfig& config);
+// <x xmlns='jabber:x:data' type='form'> with `config`'s values; with `children` (a
+// collection's, XEP-0248 §7.2), pubsub#children too.
+xml::Element config_form(const NodeConfig& config, const std::vector<std::string>* children = nullptr);
 // The configuration a submitted form makes of `current`, max_items at most `items_limit`
 // ("max" is that limit); the error says which field is wrong (the service answers
 // not-acceptable, §8.2.5.2). `form_type`: the FORM_TYPE the form may name.

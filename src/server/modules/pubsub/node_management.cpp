@@ -1,5 +1,7 @@
 // What an owner manages of a node (XEP-0060 §8): its configuration (§8.2), its affiliations
 // (§8.9) and its subscriptions (§8.8). On the node's shard.
+#include <algorithm>
+
 #include "base/random.hpp"
 #include "server/modules/pubsub/node_set.hpp"
 #include "xmpp/namespaces.hpp"
@@ -42,7 +44,7 @@ Outcome NodeSet::configure(const Request& request) {
         xml::Element pubsub{"pubsub", std::string(owner_ns)};
         auto& configure = pubsub.add_child("configure", std::string(owner_ns));
         configure.set_attribute("node", node->name);
-        configure.add_child(config_form(node->config));
+        configure.add_child(config_form(node->config, node->config.collection ? &request.children : nullptr));
         return {std::move(pubsub), std::nullopt};
     }
     const xml::Element* form = form_in(request.op);
@@ -53,6 +55,13 @@ Outcome NodeSet::configure(const Request& request) {
     auto next = apply_form(node->config, *form, limits_.max_items_per_node);
     if (!next) return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, {}, next.error())};  // §8.2.5.2
     if (auto refusal = unoffered(next.value())) return {std::nullopt, std::move(*refusal)};
+    // XEP-0248 §7.2.3.4: a collection stays one; §7.2.4: a leaf becoming one loses its items.
+    if (node->config.collection && !next.value().collection)
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::not_allowed, "invalid-options", "a collection cannot become a leaf", "cancel")};
+    if (!node->config.collection && next.value().collection && !node->items.empty()) {
+        node->items.clear();
+        keeper_->forget_items(*node);
+    }
     bool changed = node->config != next.value();
     node->config = std::move(next).value();
     trim(*node);
@@ -63,6 +72,23 @@ Outcome NodeSet::configure(const Request& request) {
         notify(*node, configuration);
     }
     return outcome;
+}
+
+bool NodeSet::link(const std::string& child, const std::string& parent, bool associate) {
+    auto it = nodes_.find(child);
+    if (it == nodes_.end()) return false;
+    auto& parents = it->second.config.collections;
+    auto found = std::find(parents.begin(), parents.end(), parent);
+    if (associate == (found != parents.end())) return associate;  // already so
+    if (associate) parents.push_back(parent);
+    else parents.erase(found);
+    keeper_->store_node(it->second);
+    return true;
+}
+
+void NodeSet::orphan(const std::string& parent) {
+    for (auto& [name, node] : nodes_)
+        if (std::erase(node.config.collections, parent)) keeper_->store_node(node);
 }
 
 Outcome NodeSet::owner_affiliations(const Request& request) {

@@ -22,6 +22,11 @@ Outcome NodeSet::create(const Request& request, const std::string& name) {
     node.affiliations[request.from.bare()] = Affiliation::owner;  // §8.1: the creator owns it
     keeper_->store_node(node);
     log::info("pubsub: {} created node {} on {}", request.from.str(), name, address_.str());
+    if (!node.config.collections.empty()) {  // XEP-0248 §5.3.1.2: the collections' subscribers hear of it
+        xml::Element created{"create", std::string(event_ns)};
+        created.set_attribute("node", name);
+        keeper_->notify_collections(node, created, true);
+    }
     // §8.1.2: an instant node's name goes back to its creator (always: it costs nothing).
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
     pubsub.add_child("create", std::string(pubsub_ns)).set_attribute("node", name);

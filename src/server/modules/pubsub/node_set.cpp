@@ -2,6 +2,8 @@
 // what spans nodes (names, counts).
 #include "server/modules/pubsub/node_set.hpp"
 
+#include "xmpp/rsm.hpp"
+
 namespace starling::pubsub {
 
 using xmpp::StanzaErrorCondition;
@@ -21,6 +23,13 @@ std::optional<Request> request_of(const xmpp::Jid& from, bool set, bool owner, c
     if (!owner && set && op->name() == "publish")
         if (const xml::Element* options = pubsub.find_child("publish-options", pubsub_ns))
             if (const xml::Element* form = options->find_child("x", data_ns)) request.publish_options = *form;
+    if (!owner && !set && op->name() == "items") {
+        const xml::Element* rsm = pubsub.find_child("set", xmpp::rsm_ns);
+        if (!rsm) rsm = op->find_child("set", xmpp::rsm_ns);
+        if (rsm) request.rsm = *rsm;
+    }
+    if (!owner && set && op->name() == "subscribe")
+        if (const xml::Element* options = pubsub.find_child("options", pubsub_ns)) request.subscribe_options = *options;
     return request;
 }
 
@@ -39,6 +48,8 @@ Outcome NodeSet::handle(const Request& req, bool owner) {
     if (!owner && set && op == "subscribe") return subscribe(req);
     if (!owner && set && op == "unsubscribe") return unsubscribe(req);
     if (!owner && !set && op == "items") return items(req);
+    if (!owner && op == "options") return options(req);
+    if (!owner && !set && op == "default") return subscription_default(req);
     if (!owner && !set && (op == "subscriptions" || op == "affiliations")) {
         // §5.6, §5.7: one's own, of the node named (or of every node in this set).
         xml::Element list{std::string(op), std::string(pubsub_ns)};

@@ -13,6 +13,9 @@
 //   node_management.cpp  the owner's configuration (§8.2, §8.3), affiliations (§8.9) and
 //                        subscriptions (§8.8)
 //   authorization.cpp    the authorize access model: pending subscriptions, owners' answers (§8.6)
+//   subscription_options.cpp  a subscription's options (§6.3, §6.4)
+// Collections (XEP-0248) span shards; the service keeps them (pubsub/collections.cpp) and a
+// set knows only its nodes' own node_type and parents.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,6 +35,13 @@ struct Request {
     // §8.1.3: the <x/> of a <configure/> next to <create/>; §7.1.5: of <publish-options/>.
     std::optional<xml::Element> configure;
     std::optional<xml::Element> publish_options;
+    // §6.5.4: the XEP-0059 <set/> next to <items/> (or in it).
+    std::optional<xml::Element> rsm;
+    // §6.3.7: the <options/> next to <subscribe/>.
+    std::optional<xml::Element> subscribe_options;
+    // XEP-0248 §7.2: a collection's children, found on every shard before its
+    // configuration form is made.
+    std::vector<std::string> children;
     // The presence access model (§4.5): whether `from` receives an owner's presence, found
     // out on the owners' shards before the request runs on the node's.
     bool receives_owner_presence = false;
@@ -66,6 +76,8 @@ struct Limits {
     // The authorize access model needs owners' answers to reach the set (a service's do; an
     // account's PEP has no use for it).
     bool authorize = true;
+    bool subscription_options = true;  // §6.3 (PEP's interest follows presence, not options)
+    bool collections = true;           // XEP-0248 (the service's; PEP's nodes are all leaves)
 };
 
 inline constexpr std::string_view subscribe_authorization_form = "http://jabber.org/protocol/pubsub#subscribe_authorization";
@@ -84,6 +96,9 @@ public:
     virtual void forget_item(const Node& node, const std::string& id) = 0;
     virtual void forget_items(const Node& node) = 0;
     virtual void forget_node(const std::string& name) = 0;
+    // An event of `node` for the collections it is in (XEP-0248 §5.3): `nodes`: about the node
+    // itself (created, deleted, configured), else about its items.
+    virtual void notify_collections(const Node& /*node*/, const xml::Element& /*event_child*/, bool /*nodes*/) {}
 };
 
 class NodeSet {
@@ -108,6 +123,8 @@ public:
     Outcome delete_node(const Request& request);
     Outcome purge(const Request& request);
     Outcome configure(const Request& request);
+    Outcome options(const Request& request);               // §6.3
+    Outcome subscription_default(const Request& request);  // §6.4, of a node
     Outcome owner_affiliations(const Request& request);
     Outcome owner_subscriptions(const Request& request);
     // `who`'s subscriptions and affiliations here (of `node` only, if given), as
@@ -121,6 +138,12 @@ public:
                                                     bool receives_owner_presence,
                                                     const std::vector<std::string>& roster_groups = {}) const;
     bool may_publish(const Node& node, const xmpp::Jid& who) const;
+
+    // XEP-0248 §7.5, §7.6: puts `child` in the collection `parent` or takes it out; false
+    // when there is no such child, or (taking out) it was not in.
+    bool link(const std::string& child, const std::string& parent, bool associate);
+    // XEP-0248 §8.2: a deleted collection's children are left without it.
+    void orphan(const std::string& parent);
 
     // An owner's submitted §8.6 form: allows or denies a pending subscription.
     std::optional<xmpp::StanzaError> authorize(const xmpp::Jid& from, const xml::Element& form);

@@ -39,6 +39,11 @@ std::string node_to_document(const Node& node) {
         auto& e = doc.add_child("subscription", std::string(document_ns));
         e.set_attribute("jid", s.jid.str()).set_attribute("subid", s.subid);
         if (s.pending) e.set_attribute("state", "pending");
+        if (!(s.options == SubscriptionOptions{})) {
+            xml::Element options = options_form(s.options, true);
+            options.set_attribute("type", "submit");
+            e.add_child(std::move(options));
+        }
     }
     return xml::to_string(doc);
 }
@@ -60,8 +65,15 @@ std::optional<Node> node_from_document(const std::string& name, std::string_view
             auto affiliation = affiliation_named(e.attribute("value"));
             if (jid && affiliation) node.affiliations[*jid] = *affiliation;
         } else if (e.is("subscription", document_ns)) {
-            if (auto jid = xmpp::Jid::parse(e.attribute("jid")))
-                node.subscriptions.push_back({*jid, std::string(e.attribute("subid")), e.attribute("state") == "pending"});
+            auto jid = xmpp::Jid::parse(e.attribute("jid"));
+            if (!jid) continue;
+            Subscription s{*jid, std::string(e.attribute("subid")), e.attribute("state") == "pending"};
+            if (const xml::Element* form = e.find_child("x", data_ns)) {
+                auto options = apply_options(SubscriptionOptions{}, *form);
+                if (!options) return std::nullopt;
+                s.options = std::move(options).value();
+            }
+            node.subscriptions.push_back(std::move(s));
         }
     }
     return node;

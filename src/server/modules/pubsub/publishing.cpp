@@ -30,6 +30,9 @@ xml::Element NodeSet::event_message(const xml::Element& event_child) {
 
 void NodeSet::notify(const Node& node, const xml::Element& event_child) {
     keeper_->notify(node, event_message(event_child));
+    // XEP-0248 §5.3.1: items and purges are item events; the rest are about the node.
+    if (!node.config.collections.empty())
+        keeper_->notify_collections(node, event_child, event_child.name() != "items" && event_child.name() != "purge");
 }
 
 xml::Element NodeSet::event_items(const Node& node, const Item& item) {
@@ -62,6 +65,7 @@ Outcome NodeSet::publish(const Request& request) {
         outcome.error.reset();
     }
     if (!node) return outcome;  // §7.1.3.3
+    if (node->config.collection) return {std::nullopt, unsupported("publish", "a collection holds nodes, not items")};  // §7.1.3.2
     // §7.1.3.1: as the publish model says.
     if (!may_publish(*node, request.from))
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not publish to this node")};

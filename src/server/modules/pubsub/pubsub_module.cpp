@@ -40,11 +40,13 @@ PubsubModule::PubsubModule(ModuleContext& ctx, const Options& options)
     service_.disco.add_feature(ns::disco_items);
     service_.disco.add_feature(pubsub_ns);
     for (std::string_view feature :
-         {"access-authorize", "access-open", "access-presence", "access-roster", "access-whitelist", "config-node", "create-and-configure", "create-nodes",
+         {"access-authorize", "access-open", "access-presence", "access-roster", "access-whitelist", "collections", "config-node",
+          "create-and-configure", "create-nodes",
           "delete-items", "delete-nodes", "instant-nodes", "item-ids", "manage-subscriptions", "member-affiliation",
           "modify-affiliations", "outcast-affiliation", "persistent-items", "publish", "publisher-affiliation",
           "publish-options", "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
-          "retrieve-subscriptions", "subscribe"})
+          "retrieve-subscriptions", "subscribe", "subscription-options", "retrieve-default-sub", "multi-collections",
+          "rsm"})
         service_.disco.add_feature(std::string(pubsub_ns) + "#" + std::string(feature));
     service_.iq.on_get(ns::disco_info, "query", To::host, [this](IqRequest& r) { return disco_info(r); });
     service_.iq.on_get(ns::disco_items, "query", To::host, [this](IqRequest& r) { return disco_items(r); });
@@ -86,10 +88,24 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         co_return;
     }
     if (owner && !set && what == "default") {
-        // §8.3: the configuration a new node gets.
+        // §8.3: the configuration a new node gets (XEP-0248 §7.3: of a collection, if asked).
+        NodeConfig defaults;
+        defaults.collection = op->attribute("type") == "collection";
+        std::vector<std::string> no_children;
         xml::Element pubsub{"pubsub", std::string(owner_ns)};
-        pubsub.add_child("default", std::string(owner_ns)).add_child(config_form(NodeConfig{}));
+        pubsub.add_child("default", std::string(owner_ns)).add_child(config_form(defaults, defaults.collection ? &no_children : nullptr));
         co_return request.reply(std::move(pubsub));
+    }
+    if (!owner && !set && what == "default" && node.empty()) {
+        // §6.4: the subscription options a subscription to a leaf gets.
+        xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
+        pubsub.add_child("default", std::string(pubsub_ns)).add_child(options_form(default_options(false), false, "result"));
+        co_return request.reply(std::move(pubsub));
+    }
+    if (owner && set && what == "collection") {
+        Task<void> associating = associate(request, *op);
+        co_await std::move(associating);
+        co_return;
     }
     Request req = *request_of(request.from(), set, owner, request.payload());
     if (!owner && set && what == "create") {
@@ -109,6 +125,15 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
     }
     if (node.empty())
         co_return request.error(pubsub_error(StanzaErrorCondition::bad_request, "nodeid-required"));
+    if (set && ((!owner && what == "create") || (owner && what == "configure"))) {
+        // XEP-0248 §7.2.3: the collections a form names are checked on their own shards first.
+        Task<std::optional<xmpp::StanzaError>> checking = collections_refusal(req, node, !owner);
+        if (auto refusal = co_await std::move(checking)) co_return request.error(std::move(*refusal));
+    }
+    if (owner && !set && what == "configure") {
+        Task<std::vector<std::string>> finding = children_of(node);  // a collection's pubsub#children
+        req.children = co_await std::move(finding);
+    }
     if (!owner && (what == "subscribe" || what == "items")) {
         // The presence and roster access models ask the owners' rosters, on their shards, first.
         auto info = [node](PubsubModule& m) { return m.nodes_.access_info(node); };
@@ -144,6 +169,10 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
     Task<Outcome> running = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(run));
     Outcome outcome = co_await std::move(running);
     if (outcome.error) co_return request.error(std::move(*outcome.error));
+    if (owner && set && what == "delete") {
+        Task<void> orphaning = orphan_children(node);
+        co_await std::move(orphaning);
+    }
     request.reply(std::move(outcome.reply));
 }
 
@@ -165,21 +194,30 @@ Task<void> PubsubModule::gather(IqRequest& request, const xml::Element& op) {
 Task<void> PubsubModule::disco_info(IqRequest& request) {
     std::string node{request.payload().attribute("node")};
     if (node.empty()) co_return request.reply(disco_info_query(service_.disco));
-    // §5.3: a node's own info: a leaf node of this service.
-    auto exists = [node](PubsubModule& m) { return m.nodes_.node(node) != nullptr; };
-    Task<bool> asking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(exists));
-    if (!co_await std::move(asking)) co_return request.error(StanzaErrorCondition::item_not_found);
+    // §5.3: a node's own info: a leaf or a collection (XEP-0248 §12.4) of this service.
+    Task<NodeFacts> asking = facts(node, request.from().bare());
+    NodeFacts f = co_await std::move(asking);
+    if (!f.exists) co_return request.error(StanzaErrorCondition::item_not_found);
     xml::Element query{"query", std::string(ns::disco_info)};
     query.set_attribute("node", node);
-    query.add_child("identity", std::string(ns::disco_info)).set_attribute("category", "pubsub").set_attribute("type", "leaf");
+    query.add_child("identity", std::string(ns::disco_info))
+        .set_attribute("category", "pubsub")
+        .set_attribute("type", f.collection ? "collection" : "leaf");
     query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", pubsub_ns);
     request.reply(std::move(query));
 }
 
 Task<void> PubsubModule::disco_items(IqRequest& request) {
-    // §5.2: the nodes, from every shard (this slice has no collections: a node lists nothing).
-    if (!request.payload().attribute("node").empty())
-        co_return request.reply(xml::Element{"query", std::string(ns::disco_items)});
+    // §5.2: the nodes, from every shard; XEP-0248 §5.2: a collection's, its children.
+    if (std::string node{request.payload().attribute("node")}; !node.empty()) {
+        Task<std::vector<std::string>> finding = children_of(node);
+        std::vector<std::string> children = co_await std::move(finding);
+        xml::Element query{"query", std::string(ns::disco_items)};
+        query.set_attribute("node", node);
+        for (const auto& child : children)
+            query.add_child("item", std::string(ns::disco_items)).set_attribute("jid", service_.domain.str()).set_attribute("node", child);
+        co_return request.reply(std::move(query));
+    }
     auto names = [](PubsubModule& m) { return m.nodes_.node_names(); };
     Task<std::vector<std::vector<std::string>>> all = ctx_.on_every_shard<PubsubModule>(names);
     auto per_shard = co_await std::move(all);
@@ -247,8 +285,35 @@ Task<std::optional<std::vector<std::string>>> PubsubModule::roster_groups(xmpp::
 }
 
 void PubsubModule::notify(const Node& node, const xml::Element& message) {
-    for (const auto& subscription : node.subscriptions)
-        if (!subscription.pending) deliver(message, subscription.jid);
+    // A collection's subscribers to items hear only of its children (collections.cpp) and
+    // of what happens to the collection itself.
+    for (const auto& subscription : node.subscriptions) send_event(message, subscription);
+}
+
+void PubsubModule::send_event(const xml::Element& message, const Subscription& s) {
+    if (s.pending || !s.options.deliver) return;
+    Stanza stanza{xmpp::StanzaKind::message, message, service_.domain, s.jid};
+    // §6.3 pubsub#show-values: to the resources whose presence shows one of them. Only the
+    // presence of this domain's accounts is known here; others get every event.
+    if (s.options.show_values.empty() || s.jid.domain() != ctx_.domain().domain()) return ctx_.send(std::move(stanza));
+    ctx_.spawn(send_by_show(std::move(stanza), s.options));
+}
+
+Task<void> PubsubModule::send_by_show(Stanza stanza, SubscriptionOptions options) {
+    xmpp::Jid to = *stanza.to();
+    auto pick = [to, options = std::move(options)](PubsubModule& m) {
+        std::vector<xmpp::Jid> out;
+        for (const auto& r : m.ctx_.available_resources(to.bare()))
+            if ((!to.has_resource() || r.jid == to) && options.shows(r.show)) out.push_back(r.jid);
+        return out;
+    };
+    Task<std::vector<xmpp::Jid>> picking = ctx_.on_owner<PubsubModule>(to.bare(), std::move(pick));
+    std::vector<xmpp::Jid> resources = co_await std::move(picking);
+    for (auto& jid : resources) {
+        Stanza copy = stanza;
+        copy.set_to(std::move(jid));
+        ctx_.send(std::move(copy));
+    }
 }
 
 void PubsubModule::deliver(const xml::Element& message, const xmpp::Jid& to) {
@@ -295,8 +360,7 @@ const config::ModuleOptionsOf<Options> options{
 
 extern const ModuleInfo info{
     .name = "pubsub",
-    .description = "Publish-Subscribe at pubsub.<domain> (in progress, issue 12: no authorize access model, "
-                   "subscription options or collections yet)",
+    .description = "Publish-Subscribe at pubsub.<domain>",
     .xeps = {{60, "1.30.0",
               "Publish-Subscribe (nodes, configuration, publish with publish-options, retract, subscribe, items, "
               "delete, purge, open, presence, roster and whitelist access, affiliations and subscriptions managed "

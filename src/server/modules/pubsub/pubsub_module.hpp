@@ -5,8 +5,7 @@
 // node's shard (ModuleContext::on_shard) and is answered from the arrival shard.
 //   pubsub_module.cpp  the service, its disco, dispatch of requests to node shards, loading
 //   node_store.cpp     what a node keeps across restarts
-// Not built yet (issue 12): subscription options,
-// collections.
+//   collections.cpp    collection nodes (XEP-0248) across shards
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +33,13 @@ public:
 
 private:
     using Stanza = xmpp::Stanza;
+    // What the shard of a node says of it to a request on another shard.
+    struct NodeFacts {
+        bool exists = false;
+        bool collection = false;
+        bool owned = false;  // by the asker
+        std::vector<std::string> parents;
+    };
 
     std::size_t node_shard(std::string_view name) const;
     Task<void> on_request(server::IqRequest& request, bool owner);
@@ -47,6 +53,23 @@ private:
     Task<bool> receives_presence(xmpp::BareJid owner, xmpp::BareJid who);
     // Task on the owner shard of `owner`: `who`'s roster groups there, if it receives its presence.
     Task<std::optional<std::vector<std::string>>> roster_groups(xmpp::BareJid owner, xmpp::BareJid who);
+
+    // One event to one subscriber, as its options say (§6.3: pubsub#deliver, show-values).
+    void send_event(const xml::Element& message, const Subscription& subscription);
+    Task<void> send_by_show(Stanza stanza, SubscriptionOptions options);
+
+    // collections.cpp (XEP-0248)
+    Task<NodeFacts> facts(std::string name, xmpp::BareJid who);
+    Task<std::vector<std::string>> children_of(std::string collection);
+    // Why `child` may not go into `parent` (missing, a leaf, not the asker's, a cycle).
+    Task<std::optional<xmpp::StanzaError>> parent_refusal(std::string child, std::string parent, xmpp::BareJid who);
+    // Why a create or configure request may not name the collections its form names.
+    Task<std::optional<xmpp::StanzaError>> collections_refusal(const Request& request, std::string node, bool creating);
+    Task<void> associate(server::IqRequest& request, const xml::Element& op);
+    Task<void> orphan_children(std::string collection);
+    Task<void> climb(std::string collection, xml::Element event_child, bool nodes, unsigned depth);
+    void collection_event(const std::string& collection, const xml::Element& event_child, bool nodes, unsigned depth);
+    void notify_collections(const Node& node, const xml::Element& event_child, bool nodes) override;
 
     // NodeKeeper (node_store.cpp's documents in the module's stores)
     void notify(const Node& node, const xml::Element& message) override;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "server/modules/pubsub/node_set.hpp"
+#include "xmpp/rsm.hpp"
 
 namespace starling::pubsub {
 
@@ -13,6 +14,8 @@ Outcome NodeSet::items(const Request& request) {
     Node* node = find(request, outcome);  // §6.5.9.11
     if (!node) return outcome;
     if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};  // §6.5.9
+    // §6.5.9.5, XEP-0248 §6.2.3: items are retrieved from the leaves themselves.
+    if (node->config.collection) return {std::nullopt, unsupported("retrieve-items", "a collection holds nodes, not items")};
     std::vector<std::string> ids;
     for (const auto& child : request.op.children())
         if (!child.is_text() && child.element->is("item", pubsub_ns)) ids.emplace_back(child.element->attribute("id"));
@@ -30,7 +33,22 @@ Outcome NodeSet::items(const Request& request) {
         e.set_attribute("id", item.id);
         if (item.payload) e.add_child(*item.payload);
     };
-    if (!ids.empty()) {
+    // §6.5.4: a page of the items, oldest first, as XEP-0059 asks.
+    if (ids.empty() && request.rsm) {
+        auto paging = xmpp::page_request(*request.rsm);
+        if (!paging) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, paging.error())};
+        auto position = [node](std::string_view id) -> std::optional<std::size_t> {
+            for (std::size_t i = 0; i < node->items.size(); ++i)
+                if (node->items[i].id == id) return i;
+            return std::nullopt;
+        };
+        auto page = xmpp::select_page(paging.value(), node->items.size(), limits_.max_items_per_node, position);
+        if (!page) return {std::nullopt, pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such item to page from")};
+        for (std::size_t i = page->begin; i < page->end; ++i) add(node->items[i]);
+        std::string first = page->end > page->begin ? node->items[page->begin].id : "";
+        std::string last = page->end > page->begin ? node->items[page->end - 1].id : "";
+        pubsub.add_child(xmpp::page_answer(*page, first, last, node->items.size()));
+    } else if (!ids.empty()) {
         // §6.5.8: those asked for, as far as they exist.
         for (const auto& id : ids)
             if (const Item* item = node->item(id)) add(*item);

@@ -36,8 +36,25 @@ Outcome NodeSet::subscribe(const Request& request) {
         return {std::nullopt, pubsub_error(StanzaErrorCondition::not_authorized, "pending-subscription")};
     if (!asks)
         if (auto refusal = access_refusal(*node, request)) return {std::nullopt, std::move(*refusal)};
+    // §6.3.7: options given with the request apply from the start.
+    SubscriptionOptions options = existing ? existing->options : default_options(node->config.collection);
+    if (request.subscribe_options) {
+        if (!limits_.subscription_options) return {std::nullopt, unsupported("subscription-options")};
+        // The <options/> belongs to the <subscribe/> beside it: no node or jid of its own.
+        if (!request.subscribe_options->attribute("node").empty() || !request.subscribe_options->attribute("jid").empty())
+            return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, {}, "<options/> next to <subscribe/> names no node or jid")};
+        if (const xml::Element* form = request.subscribe_options->find_child("x", data_ns)) {
+            auto wanted = apply_options(options, *form);
+            if (!wanted) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-options", wanted.error())};
+            options = std::move(wanted).value();
+        }
+    }
+    if (existing && existing->options != options) {
+        node->subscription_of(*jid)->options = options;
+        keeper_->store_node(*node);
+    }
     if (!existing) {
-        node->subscriptions.push_back({*jid, random::id(9), asks});
+        node->subscriptions.push_back({*jid, random::id(9), asks, options});
         existing = &node->subscriptions.back();
         keeper_->store_node(*node);
         if (asks) {
@@ -50,6 +67,8 @@ Outcome NodeSet::subscribe(const Request& request) {
     // §6.1.2: the subscription as it is now (a repeated request gets the same one).
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
     pubsub.add_child(subscription_element(node->name, *existing));
+    if (request.subscribe_options)  // §6.3.7 Example 68: the options as they now are
+        pubsub.add_child("options", std::string(pubsub_ns)).add_child(options_form(existing->options, node->config.collection, "result"));
     return {std::move(pubsub), std::nullopt};
 }
 
