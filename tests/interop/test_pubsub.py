@@ -211,15 +211,84 @@ def test_disco_items_lists_nodes_and_node_info_is_a_leaf_5_2_5_3(srv):
     run(body())
 
 
-def test_pubsub_is_not_served_at_the_default_modules(server):
-    """The conftest server has no [modules] section: pubsub is off by default."""
+def test_node_info_has_the_meta_data_form_5_4(srv):
+    async def body():
+        alice, bob = await connect(srv, "alice"), await connect(srv, "bob")
+        node = new_node()
+        await create(alice, node)
+        await subscribe(bob, node)
+        info = await bob.query("get", SERVICE, f"<query xmlns='{NS_DISCO_INFO}' node='{node}'/>")
+        form = info.xml.find(f"{{{NS_DISCO_INFO}}}query/{{jabber:x:data}}x")
+        assert form is not None and form.get("type") == "result", f"§5.4: a meta-data form: {info}"
+        values = {f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")] for f in form}
+        assert values["FORM_TYPE"] == [f"{NS_PUBSUB}#meta-data"], str(info)
+        assert values["pubsub#creator"] == ["alice@localhost"] and values["pubsub#owner"] == ["alice@localhost"], str(info)
+        assert values["pubsub#creation_date"][0].endswith("Z"), str(info)
+        assert values["pubsub#num_subscribers"] == ["1"] and values["pubsub#access_model"] == ["open"], str(info)
+
+    run(body())
+
+
+def test_disco_items_of_a_leaf_are_its_item_ids_5_5(srv):
+    async def body():
+        alice, bob = await connect(srv, "alice"), await connect(srv, "bob")
+        node = new_node()
+        await create(alice, node)
+        for ident in ("one", "two"):
+            await publish(alice, node, ident)
+        items = await bob.query("get", SERVICE, f"<query xmlns='{NS_DISCO_ITEMS}' node='{node}'/>")
+        found = [(i.get("jid"), i.get("name"), i.get("node")) for i in items.xml.iter(f"{{{NS_DISCO_ITEMS}}}item")]
+        assert found == [(SERVICE, "one", None), (SERVICE, "two", None)], f"§5.5 Example 15: {items}"
+        missing = await bob.query("get", SERVICE, f"<query xmlns='{NS_DISCO_ITEMS}' node='{new_node()}'/>")
+        assert_pubsub_error(missing, "cancel", "item-not-found")
+
+    run(body())
+
+
+def test_a_batch_is_published_and_retracted_whole_or_not_at_all_12_11(srv):
+    async def body():
+        alice, bob = await connect(srv, "alice"), await connect(srv, "bob")
+        node = new_node()
+        await create(alice, node)
+        await subscribe(bob, node)
+        batch = "".join(f"<item id='b{i}'>{entry(i)}</item>" for i in range(3))
+        reply = await alice.query("set", SERVICE, ps(f"<publish node='{node}'>{batch}</publish>"))
+        assert reply["type"] == "result", str(reply)
+        ids = [i.get("id") for i in pubsub_child(reply, "publish").findall(f"{{{NS_PUBSUB}}}item")]
+        assert ids == ["b0", "b1", "b2"], str(reply)
+        await bob.wait_for(notification(node, item="b2"), "the batch")
+        assert list(await get_items(bob, node)) == ["b0", "b1", "b2"]
+        # One bad item fails the batch: nothing of it is kept (§12.11).
+        bad = await alice.query("set", SERVICE, ps(f"<publish node='{node}'><item id='b3'>{entry(3)}</item><item id='b4'/></publish>"))
+        assert_pubsub_error(bad, "modify", "bad-request", "payload-required")
+        # More than the node keeps (10 by default) is max-items-exceeded.
+        many = "".join(f"<item>{entry(i)}</item>" for i in range(11))
+        over = await alice.query("set", SERVICE, ps(f"<publish node='{node}'>{many}</publish>"))
+        assert_pubsub_error(over, "cancel", "not-allowed", "max-items-exceeded")
+        assert list(await get_items(bob, node)) == ["b0", "b1", "b2"]
+        # A retraction naming a missing item retracts nothing; a good one retracts all it names.
+        missing = await alice.query("set", SERVICE, ps(f"<retract node='{node}'><item id='b0'/><item id='nope'/></retract>"))
+        assert_pubsub_error(missing, "cancel", "item-not-found")
+        assert list(await get_items(bob, node)) == ["b0", "b1", "b2"]
+        done = await alice.query("set", SERVICE, ps(f"<retract node='{node}' notify='true'><item id='b0'/><item id='b2'/></retract>"))
+        assert done["type"] == "result", str(done)
+        await bob.wait_for(notification(node, retract="b2"), "the retraction")
+        assert list(await get_items(bob, node)) == ["b1"]
+
+    run(body())
+
+
+def test_pubsub_is_served_at_the_default_modules(server):
+    """The conftest server has no [modules] section: pubsub is on by default (as in ejabberd),
+    found through the domain's disco#items (XEP-0030), and a local account may create nodes."""
     async def body():
         alice = await connect(server, "alice")
+        items = await alice.query("get", "localhost", f"<query xmlns='{NS_DISCO_ITEMS}'/>")
+        assert (SERVICE, None) in disco_items(items), str(items)
         info = await alice.query("get", SERVICE, f"<query xmlns='{NS_DISCO_INFO}'/>")
-        assert info["type"] == "error", str(info)
+        assert info["type"] == "result" and ("pubsub", "service") in identities(info), str(info)
         created = await alice.query("set", SERVICE, ps(f"<create node='{new_node()}'/>"))
-        assert created["type"] == "error", str(created)
-        await alice.sync()  # the server is still there and answering
+        assert created["type"] == "result", str(created)
 
     run(body())
 

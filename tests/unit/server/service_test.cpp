@@ -4,6 +4,8 @@
 // back to the task that waits for it. 1 and 4 shards.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "server/testing/test_server.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -119,15 +121,17 @@ TEST_P(EchoService, a_reply_from_someone_else_with_the_same_id_does_not_count) {
     EXPECT_EQ(report.child_text("body", ns::client), "you answered: result");
 }
 
-TEST(ServiceDefaults, at_the_defaults_the_host_lists_the_conference_service) {
+TEST(ServiceDefaults, at_the_defaults_the_host_lists_the_conference_and_pubsub_services) {
     TestServer server;
     server.add_user("alice");
     auto alice = server.login("alice");
     auto items = alice->query("get", "localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
     const auto* query = items.find_child("query", ns::disco_items);
     ASSERT_NE(query, nullptr);
-    ASSERT_EQ(query->child_element_count(), 1u);
-    EXPECT_EQ(query->find_child("item", ns::disco_items)->attribute("jid"), "conference.localhost");
+    std::set<std::string> jids;
+    for (const auto& n : query->children())
+        if (!n.is_text()) jids.emplace(n.element->attribute("jid"));
+    EXPECT_EQ(jids, (std::set<std::string>{"conference.localhost", "pubsub.localhost"}));
 }
 
 TEST(ServiceDefaults, without_modules_serving_a_subdomain_the_host_lists_no_items_and_it_is_a_remote_domain) {

@@ -108,6 +108,45 @@ Task<std::optional<xmpp::StanzaError>> PubsubModule::collections_refusal(const R
     co_return std::nullopt;
 }
 
+Task<std::optional<xmpp::StanzaError>> PubsubModule::children_refusal(const Request& request, std::string node,
+                                                                      ChildrenChange& change) {
+    const xml::Element* form = request.op.find_child("x", data_ns);
+    if (!form || form->attribute("type") != "submit") co_return std::nullopt;
+    const xml::Element* field = nullptr;
+    for (const auto& child : form->children())
+        if (!child.is_text() && child.element->is("field", data_ns) && child.element->attribute("var") == "pubsub#children")
+            field = child.element.get();
+    if (!field) co_return std::nullopt;
+    std::set<std::string> wanted;
+    for (const auto& v : field->children())
+        if (!v.is_text() && v.element->is("value", data_ns) && !v.element->text().empty()) wanted.insert(v.element->text());
+    Task<std::vector<std::string>> finding = children_of(node);
+    std::vector<std::string> current = co_await std::move(finding);
+    xmpp::BareJid who = request.from.bare();
+    for (const auto& child : wanted) {
+        if (std::count(current.begin(), current.end(), child)) continue;
+        Task<NodeFacts> looking = facts(child, who);
+        NodeFacts c = co_await std::move(looking);
+        if (!c.exists) co_return pubsub_error(StanzaErrorCondition::item_not_found, {}, "there is no node " + child);
+        Task<std::optional<xmpp::StanzaError>> checking = parent_refusal(child, node, who);
+        if (auto refusal = co_await std::move(checking)) co_return refusal;
+        if (!c.owned) co_return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + child + " puts it in a collection");
+        change.added.push_back(child);
+    }
+    for (const auto& child : current)
+        if (!wanted.count(child)) change.removed.push_back(child);
+    co_return std::nullopt;
+}
+
+Task<void> PubsubModule::apply_children(std::string node, ChildrenChange change) {
+    for (auto* list : {&change.added, &change.removed})
+        for (const auto& child : *list) {
+            auto relink = [child, node, join = list == &change.added](PubsubModule& m) { return m.nodes_.link(child, node, join); };
+            Task<bool> linking = ctx_.on_shard<PubsubModule>(node_shard(child), std::move(relink));
+            co_await std::move(linking);
+        }
+}
+
 Task<void> PubsubModule::associate(IqRequest& request, const xml::Element& op) {
     // §7.5, §7.6: <collection node='parent'><associate node='child'/></collection>.
     std::string parent{op.attribute("node")};

@@ -49,6 +49,9 @@ struct Node {
     std::vector<Subscription> subscriptions;
     std::deque<Item> items;  // oldest first, at most config.max_items
     std::uint64_t next_seq = 1;
+    // §5.4 meta-data: who created it and when (XEP-0082; empty for nodes stored before).
+    std::string creator;
+    std::string created;
 
     Affiliation affiliation_of(const xmpp::BareJid& jid) const;
     const Subscription* subscription_of(const xmpp::Jid& jid) const;
@@ -57,6 +60,11 @@ struct Node {
     bool subscribed(const xmpp::BareJid& who) const;
     Item* item(std::string_view id);
 };
+
+// §5.4: the pubsub#meta-data form of a node's disco#info.
+xml::Element meta_data_form(const Node& node);
+// The XEP-0082 date-time of now, for Node::created.
+std::string now_datetime();
 
 // A refusal: the stanza error, with XEP-0060's application condition when it names one.
 // `type`: when XEP-0060 gives the condition another type than RFC 6120's usual one.

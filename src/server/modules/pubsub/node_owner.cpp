@@ -20,6 +20,8 @@ Outcome NodeSet::create(const Request& request, const std::string& name) {
     Node& node = nodes_.emplace(name, Node{name}).first->second;
     node.config = std::move(config);
     node.affiliations[request.from.bare()] = Affiliation::owner;  // §8.1: the creator owns it
+    node.creator = request.from.bare().str();
+    node.created = now_datetime();
     keeper_->store_node(node);
     log::info("pubsub: {} created node {} on {}", request.from.str(), name, address_.str());
     if (!node.config.collections.empty()) {  // XEP-0248 §5.3.1.2: the collections' subscribers hear of it

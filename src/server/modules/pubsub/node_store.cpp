@@ -27,6 +27,8 @@ bool number(std::string_view text, N& out) {
 
 std::string node_to_document(const Node& node) {
     xml::Element doc{"node", std::string(document_ns)};
+    if (!node.creator.empty()) doc.set_attribute("creator", node.creator);
+    if (!node.created.empty()) doc.set_attribute("created", node.created);
     xml::Element form = config_form(node.config);
     form.set_attribute("type", "submit");
     doc.add_child(std::move(form));
@@ -52,6 +54,8 @@ std::optional<Node> node_from_document(const std::string& name, std::string_view
     auto doc = xml::parse_element(text);
     if (!doc || !doc->is("node", document_ns)) return std::nullopt;
     Node node{name};
+    node.creator = doc->attribute("creator");
+    node.created = doc->attribute("created");
     if (const xml::Element* form = doc->find_child("x", data_ns)) {
         auto config = apply_form(NodeConfig{}, *form, 1'000'000);  // as stored: the limit applied when set
         if (!config) return std::nullopt;

@@ -1,5 +1,7 @@
 // Publishing and retracting items (XEP-0060 §7.1, §7.2) and the event notifications that
 // carry them to subscribers (§7.1.2). On the node's shard.
+#include <algorithm>
+
 #include "base/random.hpp"
 #include "xml/writer.hpp"
 #include "server/modules/pubsub/node_set.hpp"
@@ -61,6 +63,8 @@ Outcome NodeSet::publish(const Request& request) {
         node = &nodes_.emplace(name, Node{name}).first->second;
         node->config = std::move(config);
         node->affiliations[request.from.bare()] = Affiliation::owner;
+        node->creator = request.from.bare().str();
+        node->created = now_datetime();
         keeper_->store_node(*node);
         outcome.error.reset();
     }
@@ -72,38 +76,47 @@ Outcome NodeSet::publish(const Request& request) {
     std::vector<const xml::Element*> items;
     for (const auto* child : element_children(request.op))
         if (child->is("item", pubsub_ns)) items.push_back(child);
-    // §7.1.3.7: a persistent node needs an item; §7.1.3.5: this service takes one at a time.
+    // §7.1.3.7: a persistent node needs an item.
     if (items.empty()) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "item-required")};
-    if (items.size() > 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "invalid-payload")};
-    std::vector<const xml::Element*> payload = element_children(*items.front());
-    // §7.1.3.6: exactly one payload element (a notification-only node is not built yet).
-    if (payload.size() != 1) return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request,
-                                                                payload.empty() ? "payload-required" : "invalid-payload")};
-    // §7.1.3.5: a service-defined limit.
-    if (xml::to_string(*payload.front()).size() > limits_.max_payload_bytes)
-        return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, "payload-too-big")};
+    // §12.11: a batch is published whole or not at all, and must fit the node.
+    if (items.size() > node->config.max_items && node->config.persist_items)
+        return {std::nullopt, pubsub_error(StanzaErrorCondition::not_allowed, "max-items-exceeded",
+                                           "the node keeps " + std::to_string(node->config.max_items) + " items", "cancel")};
+    for (const auto* item : items) {
+        std::vector<const xml::Element*> payload = element_children(*item);
+        // §7.1.3.6: exactly one payload element (a notification-only node is not built yet).
+        if (payload.size() != 1)
+            return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, payload.empty() ? "payload-required" : "invalid-payload")};
+        // §7.1.3.5: a service-defined limit.
+        if (xml::to_string(*payload.front()).size() > limits_.max_payload_bytes)
+            return {std::nullopt, pubsub_error(StanzaErrorCondition::not_acceptable, "payload-too-big")};
+    }
     // §7.1.5: publish-options are preconditions on the node's configuration.
     if (request.publish_options) {
         if (auto unmet = unmet_precondition(node->config, *request.publish_options, limits_.max_items_per_node))
             return {std::nullopt, pubsub_error(StanzaErrorCondition::conflict, "precondition-not-met", *unmet, "cancel")};
     }
-    std::string id{items.front()->attribute("id")};
-    if (id.empty()) id = random::id(9);  // §7.1.1: the service makes one
-    // The same id again replaces the item (§7.1.2: and it counts as the newest).
-    std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
-    Item item{id, node->next_seq++, std::make_shared<xml::Element>(*payload.front()), request.from.bare().str()};
-    if (node->config.persist_items) {
-        node->items.push_back(item);
-        keeper_->store_item(*node, item);
-        trim(*node);  // pubsub#max_items: the oldest go
-    }
-    // §7.1.2: each subscriber gets the item (with its payload: pubsub#deliver_payloads).
-    notify(*node, event_items(*node, item));
-
     xml::Element pubsub{"pubsub", std::string(pubsub_ns)};
     auto& published = pubsub.add_child("publish", std::string(pubsub_ns));
     published.set_attribute("node", node->name);
-    published.add_child("item", std::string(pubsub_ns)).set_attribute("id", id);
+    xml::Element event{"items", std::string(event_ns)};
+    event.set_attribute("node", node->name);
+    for (const auto* given : items) {
+        std::string id{given->attribute("id")};
+        if (id.empty()) id = random::id(9);  // §7.1.1: the service makes one
+        // The same id again replaces the item (§7.1.2: and it counts as the newest).
+        std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
+        Item item{id, node->next_seq++, std::make_shared<xml::Element>(*element_children(*given).front()), request.from.bare().str()};
+        if (node->config.persist_items) {
+            node->items.push_back(item);
+            keeper_->store_item(*node, item);
+            trim(*node);  // pubsub#max_items: the oldest go
+        }
+        event.add_child(std::move(event_items(*node, item).children().front().element));
+        published.add_child("item", std::string(pubsub_ns)).set_attribute("id", id);
+    }
+    // §7.1.2: each subscriber gets the items (with their payloads: pubsub#deliver_payloads).
+    notify(*node, event);
     return {std::move(pubsub), std::nullopt};
 }
 
@@ -113,21 +126,25 @@ Outcome NodeSet::retract(const Request& request) {
     if (!node) return outcome;
     if (!may_publish(*node, request.from))  // §7.2.3.1
         return {std::nullopt, pubsub_error(StanzaErrorCondition::forbidden, {}, "you may not retract from this node")};
-    const xml::Element* item = request.op.find_child("item", pubsub_ns);
-    if (!item || item->attribute("id").empty())  // §7.2.3.3
+    std::vector<std::string> ids;
+    for (const auto* child : element_children(request.op))
+        if (child->is("item", pubsub_ns)) ids.emplace_back(child->attribute("id"));
+    if (ids.empty() || std::count(ids.begin(), ids.end(), std::string{}))  // §7.2.3.3
         return {std::nullopt, pubsub_error(StanzaErrorCondition::bad_request, "item-required")};
-    std::string id{item->attribute("id")};
-    if (!node->item(id)) return {std::nullopt, pubsub_error(StanzaErrorCondition::item_not_found, {}, "no such item")};
-    std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
-    keeper_->forget_item(*node, id);
+    // §12.11: a batch is retracted whole or not at all.
+    for (const auto& id : ids)
+        if (!node->item(id)) return {std::nullopt, pubsub_error(StanzaErrorCondition::item_not_found, {}, "no item " + id)};
+    xml::Element event_items{"items", std::string(event_ns)};
+    event_items.set_attribute("node", node->name);
+    for (const auto& id : ids) {
+        if (!node->item(id)) continue;  // named twice
+        std::erase_if(node->items, [&](const Item& i) { return i.id == id; });
+        keeper_->forget_item(*node, id);
+        event_items.add_child("retract", std::string(event_ns)).set_attribute("id", id);
+    }
     // §7.2.2: notify='true' (or the node's pubsub#notify_retract) tells the subscribers.
     std::string_view notify_attr = request.op.attribute("notify");
-    if (notify_attr == "true" || notify_attr == "1" || (notify_attr.empty() && node->config.notify_retract)) {
-        xml::Element event_items{"items", std::string(event_ns)};
-        event_items.set_attribute("node", node->name);
-        event_items.add_child("retract", std::string(event_ns)).set_attribute("id", id);
-        notify(*node, event_items);
-    }
+    if (notify_attr == "true" || notify_attr == "1" || (notify_attr.empty() && node->config.notify_retract)) notify(*node, event_items);
     return outcome;
 }
 

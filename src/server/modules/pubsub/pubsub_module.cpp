@@ -130,6 +130,11 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         Task<std::optional<xmpp::StanzaError>> checking = collections_refusal(req, node, !owner);
         if (auto refusal = co_await std::move(checking)) co_return request.error(std::move(*refusal));
     }
+    ChildrenChange children;
+    if (owner && set && what == "configure") {
+        Task<std::optional<xmpp::StanzaError>> checking = children_refusal(req, node, children);
+        if (auto refusal = co_await std::move(checking)) co_return request.error(std::move(*refusal));
+    }
     if (owner && !set && what == "configure") {
         Task<std::vector<std::string>> finding = children_of(node);  // a collection's pubsub#children
         req.children = co_await std::move(finding);
@@ -173,6 +178,10 @@ Task<void> PubsubModule::on_request(IqRequest& request, bool owner) {
         Task<void> orphaning = orphan_children(node);
         co_await std::move(orphaning);
     }
+    if (!children.added.empty() || !children.removed.empty()) {
+        Task<void> applying = apply_children(node, std::move(children));
+        co_await std::move(applying);
+    }
     request.reply(std::move(outcome.reply));
 }
 
@@ -194,28 +203,49 @@ Task<void> PubsubModule::gather(IqRequest& request, const xml::Element& op) {
 Task<void> PubsubModule::disco_info(IqRequest& request) {
     std::string node{request.payload().attribute("node")};
     if (node.empty()) co_return request.reply(disco_info_query(service_.disco));
-    // §5.3: a node's own info: a leaf or a collection (XEP-0248 §12.4) of this service.
-    Task<NodeFacts> asking = facts(node, request.from().bare());
-    NodeFacts f = co_await std::move(asking);
-    if (!f.exists) co_return request.error(StanzaErrorCondition::item_not_found);
+    // §5.3: a node's own info: a leaf or a collection (XEP-0248 §12.4) of this service, with
+    // its meta-data (§5.4).
+    auto describe = [node](PubsubModule& m) -> std::optional<std::pair<bool, xml::Element>> {
+        const Node* n = m.nodes_.node(node);
+        if (!n) return std::nullopt;
+        return std::pair{n->config.collection, meta_data_form(*n)};
+    };
+    Task<std::optional<std::pair<bool, xml::Element>>> asking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(describe));
+    auto described = co_await std::move(asking);
+    if (!described) co_return request.error(StanzaErrorCondition::item_not_found);
     xml::Element query{"query", std::string(ns::disco_info)};
     query.set_attribute("node", node);
     query.add_child("identity", std::string(ns::disco_info))
         .set_attribute("category", "pubsub")
-        .set_attribute("type", f.collection ? "collection" : "leaf");
+        .set_attribute("type", described->first ? "collection" : "leaf");
     query.add_child("feature", std::string(ns::disco_info)).set_attribute("var", pubsub_ns);
+    query.add_child(std::move(described->second));
     request.reply(std::move(query));
 }
 
 Task<void> PubsubModule::disco_items(IqRequest& request) {
-    // §5.2: the nodes, from every shard; XEP-0248 §5.2: a collection's, its children.
+    // §5.2: the nodes, from every shard; XEP-0248 §5.2: a collection's, its children; §5.5:
+    // a leaf's, its items (to whoever may retrieve them without asking a roster).
     if (std::string node{request.payload().attribute("node")}; !node.empty()) {
+        auto look = [node, who = request.from().bare()](PubsubModule& m) -> std::optional<std::vector<std::string>> {
+            const Node* n = m.nodes_.node(node);
+            if (!n) return std::nullopt;
+            std::vector<std::string> ids;
+            if (!n->config.collection && !m.nodes_.access_refusal(*n, who, false))
+                for (const auto& item : n->items) ids.push_back(item.id);
+            return ids;
+        };
+        Task<std::optional<std::vector<std::string>>> looking = ctx_.on_shard<PubsubModule>(node_shard(node), std::move(look));
+        auto ids = co_await std::move(looking);
+        if (!ids) co_return request.error(StanzaErrorCondition::item_not_found);
         Task<std::vector<std::string>> finding = children_of(node);
         std::vector<std::string> children = co_await std::move(finding);
         xml::Element query{"query", std::string(ns::disco_items)};
         query.set_attribute("node", node);
         for (const auto& child : children)
             query.add_child("item", std::string(ns::disco_items)).set_attribute("jid", service_.domain.str()).set_attribute("node", child);
+        for (const auto& id : *ids)
+            query.add_child("item", std::string(ns::disco_items)).set_attribute("jid", service_.domain.str()).set_attribute("name", id);
         co_return request.reply(std::move(query));
     }
     auto names = [](PubsubModule& m) { return m.nodes_.node_names(); };
@@ -362,10 +392,14 @@ extern const ModuleInfo info{
     .name = "pubsub",
     .description = "Publish-Subscribe at pubsub.<domain>",
     .xeps = {{60, "1.30.0",
-              "Publish-Subscribe (nodes, configuration, publish with publish-options, retract, subscribe, items, "
-              "delete, purge, open, presence, roster and whitelist access, affiliations and subscriptions managed "
-              "by owners)"}},
-    .enabled_by_default = false,
+              "Publish-Subscribe (nodes, configuration, meta-data, publish with publish-options, batches, retract, "
+              "subscribe with options and show-values, items with RSM paging, delete, purge, the open, presence, "
+              "roster, authorize and whitelist access models, affiliations and subscriptions managed by owners)"},
+             {59, "1.0.0", "Result Set Management (PubSub items)"},
+             {248, "0.5.0", "PubSub Collection Nodes (collections, associate and dissociate, subscription type and depth)"}},
+    // On, as in ejabberd's default configuration (Prosody's needs a Component line): clients
+    // find it through the domain's disco#items, and it costs nothing until nodes exist.
+    .enabled_by_default = true,
     .options = &options,
     .create = create_module_with_options<PubsubModule, Options>,
 };

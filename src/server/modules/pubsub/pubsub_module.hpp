@@ -65,6 +65,12 @@ private:
     Task<std::optional<xmpp::StanzaError>> parent_refusal(std::string child, std::string parent, xmpp::BareJid who);
     // Why a create or configure request may not name the collections its form names.
     Task<std::optional<xmpp::StanzaError>> collections_refusal(const Request& request, std::string node, bool creating);
+    // XEP-0248 §8.3: a collection's submitted pubsub#children, as associations to make and undo.
+    struct ChildrenChange {
+        std::vector<std::string> added, removed;
+    };
+    Task<std::optional<xmpp::StanzaError>> children_refusal(const Request& request, std::string node, ChildrenChange& change);
+    Task<void> apply_children(std::string node, ChildrenChange change);
     Task<void> associate(server::IqRequest& request, const xml::Element& op);
     Task<void> orphan_children(std::string collection);
     Task<void> climb(std::string collection, xml::Element event_child, bool nodes, unsigned depth);
