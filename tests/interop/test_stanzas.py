@@ -119,14 +119,15 @@ def test_disco_info_of_the_server_lists_identity_and_features(server):
 
 
 def test_disco_items_of_the_server_lists_its_services(server):
-    """At the defaults, the server's one service is Multi-User Chat at conference.localhost."""
+    """At the defaults, the server's services are Multi-User Chat at conference.localhost and
+    Publish-Subscribe at pubsub.localhost."""
     async def body():
         alice = await login(server, "alice")
         reply = await alice.query("get", "localhost", f"<query xmlns='{DISCO_ITEMS}'/>")
         assert reply["type"] == "result", str(reply)
         q = reply.xml.find(f"{{{DISCO_ITEMS}}}query")
         assert q is not None, str(reply)
-        assert [i.get("jid") for i in q] == ["conference.localhost"], str(reply)
+        assert sorted(i.get("jid") for i in q) == ["conference.localhost", "pubsub.localhost"], str(reply)
 
     run(body())
 

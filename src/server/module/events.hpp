@@ -164,7 +164,8 @@ struct ResourceUnbound {
 // store); the fold waits for every task.
 struct AccountDiscoPreparing {
     const xmpp::BareJid& account;
-    std::vector<Task<void>>& work;
+    const xmpp::Jid& requester;
+    std::vector<Task<void>>& work;  // run one after the other, in the order added
 };
 
 // Owner shard of the account: a disco#info request to an account's bare JID (XEP-0030) from

@@ -249,6 +249,13 @@ TEST_P(Pep, a_roster_node_is_for_contacts_in_the_allowed_groups) {
     EXPECT_NE(xml::to_string(bob->query("get", "alice@localhost", ask)).find("Verona"), std::string::npos);
     auto refused = carol->query("get", "alice@localhost", ask);
     EXPECT_EQ(error_of(refused), "not-authorized not-in-roster-group") << xml::to_string(refused);
+    // Disco shows the node to those it is for (the fold learns the requester's groups first).
+    auto listed = [&](TestClient& c) {
+        auto items = c.query("get", "alice@localhost", "<query xmlns='http://jabber.org/protocol/disco#items'/>");
+        return xml::to_string(items).find("node='" + geoloc + "'") != std::string::npos;
+    };
+    EXPECT_TRUE(listed(*bob));
+    EXPECT_FALSE(listed(*carol));
     // Notifications too: bob's and carol's new resources both want locations; only bob's gets it.
     Client wants_geoloc{{"http://jabber.org/protocol/caps", geoloc + "+notify"}};
     auto bob2 = server.login("bob", "tablet");
@@ -261,7 +268,11 @@ TEST_P(Pep, a_roster_node_is_for_contacts_in_the_allowed_groups) {
     ASSERT_EQ(alice->query("set", "", publish(geoloc, "here", "<geoloc xmlns='" + geoloc + "'><locality>Mantua</locality></geoloc>"))
                   .attribute("type"),
               "result");
-    EXPECT_TRUE(is_event_with(bob2->expect(is("message", "headline")), "Mantua"));
+    auto mantua = bob2->expect(is("message", "headline"));
+    EXPECT_TRUE(is_event_with(mantua, "Mantua"));
+    // XEP-0163 §4.3.1 rule 3: a contact learns which resource published.
+    EXPECT_NE(xml::to_string(mantua).find("<address type='replyto' jid='alice@localhost/test'/>"), std::string::npos)
+        << xml::to_string(mantua);
     settle({alice.get(), bob2.get(), carol2.get()});
     for (const auto& e : carol2->drain()) EXPECT_FALSE(e.is("message", ns::client)) << xml::to_string(e);
 }

@@ -81,9 +81,12 @@ TEST_P(Collections, an_event_climbs_as_deep_as_each_subscription_asks) {
     create(*alice, "leaf", field("pubsub#collection", "middle"));
     subscribe(*shallow, "top", field("pubsub#subscription_type", "items"));
     subscribe(*deep, "top", field("pubsub#subscription_type", "items") + field("pubsub#subscription_depth", "all"));
+    auto two = server.login("bob", "two");
+    subscribe(*two, "top", field("pubsub#subscription_type", "items") + field("pubsub#subscription_depth", "2"));
     auto direct = server.login("bob", "direct");
     subscribe(*direct, "middle", field("pubsub#subscription_type", "items"));
     publish(*alice, "leaf");
+    EXPECT_EQ(event_origin(two->expect(is("message"))), std::make_pair(std::string("leaf"), std::string("top")));
     EXPECT_EQ(event_origin(direct->expect(is("message"))), std::make_pair(std::string("leaf"), std::string("middle")));
     EXPECT_EQ(event_origin(deep->expect(is("message"))), std::make_pair(std::string("leaf"), std::string("top")));
     shallow->sync();

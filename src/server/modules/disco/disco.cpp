@@ -126,9 +126,9 @@ private:
         co_return receives;
     }
 
-    Task<void> prepare(const xmpp::BareJid& account) {
+    Task<void> prepare(const xmpp::BareJid& account, const xmpp::Jid& requester) {
         std::vector<Task<void>> work;
-        AccountDiscoPreparing event{account, work};
+        AccountDiscoPreparing event{account, requester, work};
         ctx_.fire(event);
         for (auto& w : work) {
             Task<void> task = std::move(w);
@@ -142,7 +142,7 @@ private:
         Task<bool> checking = may_see(account, requester);
         if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
         std::string node{request.payload().attribute("node")};
-        Task<void> preparing = prepare(account);
+        Task<void> preparing = prepare(account, requester);
         co_await std::move(preparing);
         xml::Element query = node.empty() ? account_info() : xml::Element{"query", std::string(ns::disco_info)};
         AccountDiscoInfo event{account, requester, node, query};
@@ -158,7 +158,7 @@ private:
         Task<bool> checking = may_see(account, requester);
         if (!co_await std::move(checking)) co_return request.error(xmpp::StanzaErrorCondition::service_unavailable);
         std::string node{request.payload().attribute("node")};
-        Task<void> preparing = prepare(account);
+        Task<void> preparing = prepare(account, requester);
         co_await std::move(preparing);
         xml::Element query{"query", std::string(ns::disco_items)};
         AccountDiscoItems event{account, requester, node, query};

@@ -31,8 +31,8 @@ AccountNodes::AccountNodes(PepModule& module, xmpp::BareJid account)
       module_{module},
       account_{std::move(account)} {}
 
-void AccountNodes::notify(const pubsub::Node& node, const xml::Element& message) {
-    module_.notify(account_, node, message);
+void AccountNodes::notify(const pubsub::Node& node, const xml::Element& message, const xmpp::Jid* publisher) {
+    module_.notify(account_, node, message, publisher);
 }
 
 void AccountNodes::deliver(const xml::Element& message, const xmpp::Jid& to) {

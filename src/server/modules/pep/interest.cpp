@@ -18,10 +18,22 @@ bool PepModule::wants(const xmpp::Jid& full, const std::string& node) const {
     return features && features->has(node + "+notify");
 }
 
-void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, const xml::Element& message) {
+void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, const xml::Element& message,
+                       const xmpp::Jid* publisher) {
     std::set<xmpp::Jid> sent;
     auto send = [&](const xmpp::Jid& to) {
         if (sent.insert(to).second) ctx_.send(Stanza{xmpp::StanzaKind::message, message, account.jid(), to});
+    };
+    // §4.3.1 rule 3: those who receive the account's presence learn which resource published
+    // (a replyto address, XEP-0033); nobody else may.
+    xml::Element with_publisher = message;
+    if (publisher && publisher->has_resource())
+        with_publisher.add_child("addresses", "http://jabber.org/protocol/address")
+            .add_child("address", "http://jabber.org/protocol/address")
+            .set_attribute("type", "replyto")
+            .set_attribute("jid", publisher->str());
+    auto send_to_contact = [&](const xmpp::Jid& to) {
+        if (sent.insert(to).second) ctx_.send(Stanza{xmpp::StanzaKind::message, with_publisher, account.jid(), to});
     };
     // XEP-0060 subscriptions first (§4.3.2 rule 1: one notification to a subscribed JID);
     // a bare JID subscribed explicitly gets its one notification there.
@@ -34,7 +46,7 @@ void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, c
     auto it = interested_.find(account);
     if (it == interested_.end()) return;
     for (const auto& resource : it->second.own)  // §4 rule 3: the account's own resources
-        if (wants(resource, node.name)) send(resource);
+        if (wants(resource, node.name)) send_to_contact(resource);
     const AccountNodes* nodes = loaded(account);
     std::vector<xmpp::Jid> by_roster;
     for (const auto& contact : it->second.contacts) {
@@ -46,10 +58,10 @@ void PepModule::notify(const xmpp::BareJid& account, const pubsub::Node& node, c
         }
         // §4 rule 2: a contact that receives the account's presence, as the access model allows.
         if (nodes && nodes->nodes.access_refusal(node, contact.bare(), true)) continue;
-        send(contact);
+        send_to_contact(contact);
     }
     if (!by_roster.empty())
-        ctx_.spawn(notify_by_roster(account, node.config.roster_groups_allowed, message, std::move(by_roster)));
+        ctx_.spawn(notify_by_roster(account, node.config.roster_groups_allowed, with_publisher, std::move(by_roster)));
 }
 
 Task<void> PepModule::notify_by_roster(xmpp::BareJid account, std::vector<std::string> allowed, xml::Element message,

@@ -3,6 +3,8 @@
 // says of them (XEP-0163 §6).
 #include "server/modules/pep/pep_module.hpp"
 
+#include <algorithm>
+
 #include "base/random.hpp"
 #include "server/config/options.hpp"
 #include "server/module/events.hpp"
@@ -31,7 +33,10 @@ PepModule::PepModule(ModuleContext& ctx, const Options& options)
     iq.on_get(pubsub::pubsub_ns, "pubsub", To::account, [this](IqRequest& r) { return on_request(r, false); });
     iq.on_set(pubsub::owner_ns, "pubsub", To::account, [this](IqRequest& r) { return on_request(r, true); });
     iq.on_get(pubsub::owner_ns, "pubsub", To::account, [this](IqRequest& r) { return on_request(r, true); });
-    ctx.on<AccountDiscoPreparing>([this](AccountDiscoPreparing& e) { e.work.push_back(load(e.account)); });
+    ctx.on<AccountDiscoPreparing>([this](AccountDiscoPreparing& e) {
+        e.work.push_back(load(e.account));
+        e.work.push_back(learn_groups(e.account, e.requester.bare()));
+    });
     ctx.on<AccountDiscoInfo>([this](AccountDiscoInfo& e) { disco_info(e); });
     ctx.on<AccountDiscoItems>([this](AccountDiscoItems& e) { disco_items(e); });
     ctx.on<OwnPresence>([this](OwnPresence& e) { own_presence(e.stanza, e.initial); }, Priority::observe);
@@ -119,7 +124,29 @@ Task<std::optional<std::vector<std::string>>> PepModule::roster_groups(xmpp::Bar
     co_return groups;
 }
 
+Task<void> PepModule::learn_groups(xmpp::BareJid account, xmpp::BareJid requester) {
+    // Only for an account with a roster-model node (the roster is read from the store).
+    const AccountNodes* nodes = loaded(account);
+    if (!nodes || requester == account) co_return;
+    bool roster_model = std::any_of(nodes->nodes.nodes().begin(), nodes->nodes.nodes().end(), [](const auto& entry) {
+        return entry.second.config.access_model == pubsub::AccessModel::roster;
+    });
+    if (!roster_model) co_return;
+    Task<std::optional<std::vector<std::string>>> asking = roster_groups(account, requester);
+    auto groups = co_await std::move(asking);
+    if (groups) disco_groups_[{account, requester}] = std::move(*groups);
+}
+
+std::vector<std::string> PepModule::take_disco_groups(const xmpp::BareJid& account, const xmpp::BareJid& requester) {
+    auto it = disco_groups_.find({account, requester});
+    if (it == disco_groups_.end()) return {};
+    std::vector<std::string> groups = std::move(it->second);
+    disco_groups_.erase(it);
+    return groups;
+}
+
 void PepModule::disco_info(AccountDiscoInfo& event) {
+    std::vector<std::string> groups = take_disco_groups(event.account, event.requester.bare());
     if (event.node.empty()) {
         // §6.1: the account is a PEP service.
         event.query.add_child("identity", std::string(ns::disco_info))
@@ -130,7 +157,7 @@ void PepModule::disco_info(AccountDiscoInfo& event) {
     AccountNodes* nodes = loaded(event.account);
     const pubsub::Node* node = nodes ? nodes->nodes.node(std::string(event.node)) : nullptr;
     // The disco module let in only the account and those who receive its presence.
-    event.node_found = node && !nodes->nodes.access_refusal(*node, event.requester.bare(), true);
+    event.node_found = node && !nodes->nodes.access_refusal(*node, event.requester.bare(), true, groups);
     let_go(event.account);
     if (!event.node_found) return;
     event.query.add_child("identity", std::string(ns::disco_info))
@@ -140,6 +167,7 @@ void PepModule::disco_info(AccountDiscoInfo& event) {
 }
 
 void PepModule::disco_items(AccountDiscoItems& event) {
+    std::vector<std::string> groups = take_disco_groups(event.account, event.requester.bare());
     if (!event.node.empty()) {
         AccountNodes* nodes = loaded(event.account);
         event.node_found = nodes && nodes->nodes.node(std::string(event.node));
@@ -150,7 +178,7 @@ void PepModule::disco_items(AccountDiscoItems& event) {
     AccountNodes* nodes = loaded(event.account);
     if (!nodes) return;
     for (const auto& [name, node] : nodes->nodes.nodes()) {
-        if (nodes->nodes.access_refusal(node, event.requester.bare(), true)) continue;
+        if (nodes->nodes.access_refusal(node, event.requester.bare(), true, groups)) continue;
         event.query.add_child("item", std::string(ns::disco_items))
             .set_attribute("jid", event.account.str())
             .set_attribute("node", name);

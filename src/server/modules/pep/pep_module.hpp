@@ -39,7 +39,7 @@ public:
     pubsub::NodeSet nodes;
 
 private:
-    void notify(const pubsub::Node& node, const xml::Element& message) override;
+    void notify(const pubsub::Node& node, const xml::Element& message, const xmpp::Jid* publisher) override;
     void deliver(const xml::Element& message, const xmpp::Jid& to) override;
     void store_node(const pubsub::Node& node) override;
     void store_item(const pubsub::Node& node, const pubsub::Item& item) override;
@@ -66,6 +66,8 @@ private:
     Task<bool> receives_presence(xmpp::BareJid account, xmpp::BareJid who);
     // `who`'s roster groups in the account's roster, if it receives the account's presence.
     Task<std::optional<std::vector<std::string>>> roster_groups(xmpp::BareJid account, xmpp::BareJid who);
+    Task<void> learn_groups(xmpp::BareJid account, xmpp::BareJid requester);
+    std::vector<std::string> take_disco_groups(const xmpp::BareJid& account, const xmpp::BareJid& requester);
 
     // account_nodes.cpp
     // Loads the account's nodes if they are not here yet; then loaded_ has them.
@@ -87,7 +89,8 @@ private:
     // §4.3.4: the last item of each node `to` wants (+notify) and may see, to `to`.
     Task<void> send_last_items(xmpp::BareJid account, xmpp::Jid to, bool contact);
     // The notification `message` about `node` to its subscribers and those interested (§4.3).
-    void notify(const xmpp::BareJid& account, const pubsub::Node& node, const xml::Element& message);
+    void notify(const xmpp::BareJid& account, const pubsub::Node& node, const xml::Element& message,
+                const xmpp::Jid* publisher);
     // The same for contacts on a roster-model node: their groups come from the store first.
     Task<void> notify_by_roster(xmpp::BareJid account, std::vector<std::string> allowed, xml::Element message,
                                 std::vector<xmpp::Jid> contacts);
@@ -99,6 +102,9 @@ private:
     server::stores::Map stored_items_;  // "pep_items": account → item_key → item
     std::map<xmpp::BareJid, std::unique_ptr<AccountNodes>> loaded_;
     std::map<xmpp::BareJid, Interested> interested_;
+    // The requester's roster groups in the account's roster, between AccountDiscoPreparing
+    // and the fold (for roster-model nodes, XEP-0060 §4.5).
+    std::map<std::pair<xmpp::BareJid, xmpp::BareJid>, std::vector<std::string>> disco_groups_;
 };
 
 }  // namespace starling::pep

@@ -65,8 +65,9 @@ Task<std::optional<xmpp::StanzaError>> PubsubModule::parent_refusal(std::string 
     if (!p.exists) co_return pubsub_error(StanzaErrorCondition::item_not_found, {}, "there is no node " + parent);
     if (!p.collection)  // §7.2.3.1
         co_return pubsub_error(StanzaErrorCondition::not_allowed, "invalid-options", parent + " is a leaf: it holds no nodes", "cancel");
-    if (!p.owned)  // §7.2.3.2 (pubsub#children_association_policy: owners)
-        co_return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + parent + " puts nodes in it");
+    // §7.2.3.2 (pubsub#children_association_policy: owners); the type as §7.5.3.1 Example 39.
+    if (!p.owned)
+        co_return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + parent + " puts nodes in it", "cancel");
     // §7.2.3.5: the child must not be the parent or above it.
     std::vector<std::string> above{parent};
     std::set<std::string> seen;
@@ -130,7 +131,7 @@ Task<std::optional<xmpp::StanzaError>> PubsubModule::children_refusal(const Requ
         if (!c.exists) co_return pubsub_error(StanzaErrorCondition::item_not_found, {}, "there is no node " + child);
         Task<std::optional<xmpp::StanzaError>> checking = parent_refusal(child, node, who);
         if (auto refusal = co_await std::move(checking)) co_return refusal;
-        if (!c.owned) co_return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + child + " puts it in a collection");
+        if (!c.owned) co_return pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + child + " puts it in a collection", "cancel");
         change.added.push_back(child);
     }
     for (const auto& child : current)
@@ -163,12 +164,12 @@ Task<void> PubsubModule::associate(IqRequest& request, const xml::Element& op) {
         Task<std::optional<xmpp::StanzaError>> checking = parent_refusal(child, parent, who);
         if (auto refusal = co_await std::move(checking)) co_return request.error(std::move(*refusal));
         // The child's owner must agree too: a collection shows what its children publish.
-        if (!c.owned) co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + child + " puts it in a collection"));
+        if (!c.owned) co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner of " + child + " puts it in a collection", "cancel"));
     } else {
         Task<NodeFacts> looking_up = facts(parent, who);
         NodeFacts p = co_await std::move(looking_up);
         if (!p.exists) co_return request.error(pubsub_error(StanzaErrorCondition::item_not_found, {}, "there is no node " + parent));
-        if (!p.owned && !c.owned) co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner takes nodes out"));
+        if (!p.owned && !c.owned) co_return request.error(pubsub_error(StanzaErrorCondition::forbidden, {}, "only an owner takes nodes out", "cancel"));
     }
     auto change = [child, parent, join](PubsubModule& m) { return m.nodes_.link(child, parent, join); };
     Task<bool> changing = ctx_.on_shard<PubsubModule>(node_shard(child), std::move(change));
@@ -221,7 +222,7 @@ void PubsubModule::collection_event(const std::string& collection, const xml::El
     header.set_attribute("name", "Collection");
     header.add_text(collection);
     for (const auto& s : node->subscriptions)
-        if (s.options.nodes == nodes && (depth == 1 || s.options.all_depths)) send_event(message, s);
+        if (s.options.nodes == nodes && (s.options.all_depths || depth <= s.options.depth)) send_event(message, s);
     if (depth < max_depth)
         for (const auto& parent : node->config.collections) ctx_.spawn(climb(parent, event_child, nodes, depth + 1));
 }

@@ -88,7 +88,8 @@ public:
     virtual ~NodeKeeper() = default;
     // An event <message/> (no 'from' or 'to' yet) about `node`, for its subscribers and
     // whoever else the keeper knows wants it (PEP: contacts whose caps say +notify).
-    virtual void notify(const Node& node, const xml::Element& message) = 0;
+    // `publisher`: the full JID that published the items it carries (XEP-0163 §4.3.1 rule 3).
+    virtual void notify(const Node& node, const xml::Element& message, const xmpp::Jid* publisher) = 0;
     // One event <message/> to one JID (the last item, to a new subscriber).
     virtual void deliver(const xml::Element& message, const xmpp::Jid& to) = 0;
     virtual void store_node(const Node& node) = 0;  // configuration, affiliations, subscriptions
@@ -165,7 +166,7 @@ public:
 
 private:
     Node* find(const Request& request, Outcome& outcome);  // the op's node, or an error set
-    void notify(const Node& node, const xml::Element& event_child);
+    void notify(const Node& node, const xml::Element& event_child, const xmpp::Jid* publisher = nullptr);
     void trim(Node& node);  // drops the oldest items beyond max_items
     void ask_owners(const Node& node, const Subscription& subscription);  // authorization.cpp
     // Why this set cannot run a node so configured, or nullopt.

@@ -30,8 +30,8 @@ xml::Element NodeSet::event_message(const xml::Element& event_child) {
     return message;
 }
 
-void NodeSet::notify(const Node& node, const xml::Element& event_child) {
-    keeper_->notify(node, event_message(event_child));
+void NodeSet::notify(const Node& node, const xml::Element& event_child, const xmpp::Jid* publisher) {
+    keeper_->notify(node, event_message(event_child), publisher);
     // XEP-0248 §5.3.1: items and purges are item events; the rest are about the node.
     if (!node.config.collections.empty())
         keeper_->notify_collections(node, event_child, event_child.name() != "items" && event_child.name() != "purge");
@@ -116,7 +116,7 @@ Outcome NodeSet::publish(const Request& request) {
         published.add_child("item", std::string(pubsub_ns)).set_attribute("id", id);
     }
     // §7.1.2: each subscriber gets the items (with their payloads: pubsub#deliver_payloads).
-    notify(*node, event);
+    notify(*node, event, &request.from);
     return {std::move(pubsub), std::nullopt};
 }
 

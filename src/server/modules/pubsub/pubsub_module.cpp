@@ -314,7 +314,7 @@ Task<std::optional<std::vector<std::string>>> PubsubModule::roster_groups(xmpp::
     co_return groups;
 }
 
-void PubsubModule::notify(const Node& node, const xml::Element& message) {
+void PubsubModule::notify(const Node& node, const xml::Element& message, const xmpp::Jid* /*publisher*/) {
     // A collection's subscribers to items hear only of its children (collections.cpp) and
     // of what happens to the collection itself.
     for (const auto& subscription : node.subscriptions) send_event(message, subscription);

@@ -78,7 +78,7 @@ private:
     void notify_collections(const Node& node, const xml::Element& event_child, bool nodes) override;
 
     // NodeKeeper (node_store.cpp's documents in the module's stores)
-    void notify(const Node& node, const xml::Element& message) override;
+    void notify(const Node& node, const xml::Element& message, const xmpp::Jid* publisher) override;
     void deliver(const xml::Element& message, const xmpp::Jid& to) override;
     void store_node(const Node& node) override;
     void store_item(const Node& node, const Item& item) override;

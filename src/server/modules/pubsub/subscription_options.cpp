@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "server/modules/pubsub/node_set.hpp"
 #include "xmpp/data_form.hpp"
@@ -51,10 +52,8 @@ xml::Element options_form(const SubscriptionOptions& o, bool collection, std::st
                                           "Notifications of items or of nodes", o.nodes ? "nodes" : "items");
         xmpp::add_form_option(kind, "items");
         xmpp::add_form_option(kind, "nodes");
-        auto& depth = xmpp::add_form_field(form, "pubsub#subscription_depth", "list-single",
-                                           "How far to traverse the node graph for notifications", o.all_depths ? "all" : "1");
-        xmpp::add_form_option(depth, "1");
-        xmpp::add_form_option(depth, "all");
+        xmpp::add_form_field(form, "pubsub#subscription_depth", "text-single", "How far to traverse the node graph for notifications",
+                             o.all_depths ? "all" : std::to_string(o.depth));
     }
     return form;
 }
@@ -88,8 +87,11 @@ Result<SubscriptionOptions, std::string> apply_options(const SubscriptionOptions
             ok = value == "items" || value == "nodes";
             next.nodes = value == "nodes";
         } else if (var == "pubsub#subscription_depth") {
-            ok = value == "1" || value == "all";
             next.all_depths = value == "all";
+            if (!next.all_depths) {
+                auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), next.depth);
+                ok = ec == std::errc{} && end == value.data() + value.size() && !value.empty();
+            }
         }
         if (!ok) return Failure{"the value of " + var + " is not valid here"};
     }

@@ -17,8 +17,10 @@ struct SubscriptionOptions {
     bool deliver = true;                   // pubsub#deliver
     std::vector<std::string> show_values;  // pubsub#show-values; empty: every state
     // XEP-0248 §6.1: pubsub#subscription_type "nodes" (true: creations, deletions,
-    // associations below) or "items"; pubsub#subscription_depth "all" (else "1").
+    // associations below) or "items"; pubsub#subscription_depth, how many levels down
+    // (0: the collection's own events only), or "all".
     bool nodes = false;
+    unsigned depth = 1;
     bool all_depths = false;
 
     bool operator==(const SubscriptionOptions&) const = default;
