@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   python3-slixmpp python3-aioxmpp python3-nbxmpp python3-pytest python3-openssl openssl
   go-sendxmpp profanity tmux
+  # the web transports' tests: JavaScript clients (npm, below) and a Python WebSocket client
+  nodejs python3-websockets
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -48,3 +50,6 @@ if [ -n "$todo" ]; then
     exit 1
   fi
 fi
+
+# The web tests' JavaScript clients, at the versions package-lock.json pins.
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)

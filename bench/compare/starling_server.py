@@ -33,6 +33,9 @@ interfaces = ["127.0.0.1"]
 port = {port}
 direct_tls_port = 0
 
+[http]
+port = 0
+tls_port = 0
 [limits]
 max_preauth_per_ip = 100000
 """)

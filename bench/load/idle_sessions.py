@@ -111,6 +111,9 @@ interfaces = ["127.0.0.1"]
 port = {port}
 direct_tls_port = 0
 max_sessions_per_account = {args.sessions + 10}
+[http]
+port = 0
+tls_port = 0
 [limits]
 max_preauth_per_ip = 100000
 """)

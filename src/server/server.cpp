@@ -17,6 +17,7 @@
 #include "server/module/database_schema.hpp"
 #include "server/storage/storage_thread.hpp"
 #include "server/stream/c2s/c2s_stream.hpp"
+#include "server/transport/http/http_server.hpp"
 #include "server/transport/tcp/tcp_channel.hpp"
 
 namespace starling::server {
@@ -62,6 +63,20 @@ Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp:
         auto stream = std::make_shared<C2sStream>(server, shard, channel, id, direct_tls);
         shard.streams[id] = stream;
         asio::co_spawn(acceptor->get_executor(), [stream] { return stream->run(); }, asio::detached);
+    }
+}
+
+Task<void> accept_http_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+        if (ec) {
+            log::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause{acceptor->get_executor(), std::chrono::milliseconds{100}};
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        asio::co_spawn(acceptor->get_executor(), serve_http(server, shard, std::move(socket), tls), asio::detached);
     }
 }
 
@@ -129,13 +144,23 @@ void Server::start(StartOptions options) {
     start_shards();
     for (auto& ctx : contexts_)
         for (const auto& address : config_.c2s.interfaces) {
-            if (config_.c2s.port) listen(*ctx, address, config_.c2s.port, false);
-            if (config_.c2s.direct_tls_port) listen(*ctx, address, config_.c2s.direct_tls_port, true);
+            if (config_.c2s.port) listen(*ctx, address, config_.c2s.port, Port::starttls);
+            if (config_.c2s.direct_tls_port) listen(*ctx, address, config_.c2s.direct_tls_port, Port::direct_tls);
+        }
+    for (auto& ctx : contexts_)
+        for (const auto& address : config_.http.interfaces) {
+            if (config_.http.port) listen(*ctx, address, config_.http.port, Port::http);
+            if (config_.http.tls_port) listen(*ctx, address, config_.http.tls_port, Port::https);
         }
     for (const auto& address : config_.c2s.interfaces) {
         if (config_.c2s.port) listening_.push_back(fmt::format("{}:{} (STARTTLS)", address, config_.c2s.port));
         if (config_.c2s.direct_tls_port)
             listening_.push_back(fmt::format("{}:{} (direct TLS)", address, config_.c2s.direct_tls_port));
+    }
+    for (const auto& address : config_.http.interfaces) {
+        if (config_.http.port) listening_.push_back(fmt::format("{}:{} (HTTP: WebSocket)", address, config_.http.port));
+        if (config_.http.tls_port)
+            listening_.push_back(fmt::format("{}:{} (HTTPS: WebSocket)", address, config_.http.tls_port));
     }
 }
 
@@ -213,10 +238,11 @@ Task<bool> Server::remove_account(xmpp::BareJid account) {
     co_return removed;
 }
 
-void Server::listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls) {
+void Server::listen(ShardContext& shard, const std::string& address, std::uint16_t port, Port kind) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address, ec);
-    if (ec) throw std::runtime_error("c2s.interfaces: \"" + address + "\" is not an IP address");
+    bool http = kind == Port::http || kind == Port::https;
+    if (ec) throw std::runtime_error(std::string(http ? "http" : "c2s") + ".interfaces: \"" + address + "\" is not an IP address");
     tcp::endpoint endpoint{ip, port};
     if (shard.index == 0) {
         // SO_REUSEPORT would let a second server (same user) share the port and silently take
@@ -240,7 +266,10 @@ void Server::listen(ShardContext& shard, const std::string& address, std::uint16
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()));
     shard.listeners.push_back(acceptor);
-    asio::co_spawn(shards_->at(shard.index).context(), accept_loop(*this, shard, acceptor, direct_tls), asio::detached);
+    if (http)
+        asio::co_spawn(shards_->at(shard.index).context(), accept_http_loop(*this, shard, acceptor, kind == Port::https), asio::detached);
+    else
+        asio::co_spawn(shards_->at(shard.index).context(), accept_loop(*this, shard, acceptor, kind == Port::direct_tls), asio::detached);
 }
 
 void Server::run() {

@@ -109,7 +109,9 @@ public:
 
 private:
     void start_shards();
-    void listen(ShardContext& shard, const std::string& address, std::uint16_t port, bool direct_tls);
+    // What a listening port speaks.
+    enum class Port { starttls, direct_tls, http, https };
+    void listen(ShardContext& shard, const std::string& address, std::uint16_t port, Port kind);
     void shutdown_gracefully();
 
     config::Config config_;

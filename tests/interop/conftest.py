@@ -26,10 +26,12 @@ class Server:
     """One starling process. `extra` is TOML appended to the generated config; sections
     it names must not be in the base config (use the keyword arguments for those)."""
 
-    def __init__(self, root: Path, shards=2, c2s="", limits="", sasl="", extra="", defaults=False):
+    def __init__(self, root: Path, shards=2, c2s="", limits="", sasl="", http="", extra="", defaults=False):
         self.root = root
         self.port = free_port()
         self.tls_port = free_port()
+        self.http_port = free_port()
+        self.https_port = free_port()
         self.domain = "localhost"
         self.config = root / "starling.toml"
         self.log_path = root / "starling.log"
@@ -37,7 +39,7 @@ class Server:
         if defaults:
             # The server as a user runs it with no configuration: only where it keeps its
             # data and which loopback ports it listens on differ (tests run side by side).
-            assert not (c2s or limits or sasl or extra) and shards == 2, "defaults means no settings"
+            assert not (c2s or limits or sasl or http or extra) and shards == 2, "defaults means no settings"
             self.config.write_text(
                 f"""
 [server]
@@ -47,6 +49,11 @@ data_dir = "{root / 'data'}"
 interfaces = ["127.0.0.1"]
 port = {self.port}
 direct_tls_port = {self.tls_port}
+
+[http]
+interfaces = ["127.0.0.1"]
+port = {self.http_port}
+tls_port = {self.https_port}
 """
             )
             return
@@ -67,6 +74,12 @@ interfaces = ["127.0.0.1"]
 port = {self.port}
 direct_tls_port = {self.tls_port}
 {c2s}
+
+[http]
+interfaces = ["127.0.0.1"]
+port = {self.http_port}
+tls_port = {self.https_port}
+{http}
 
 [limits]
 {limits}

@@ -176,6 +176,8 @@ def write_config(tmp_path, body, port=None, tls_port=None):
         f"port = {port}\n"
         f"direct_tls_port = {tls_port}\n"
         + body
+        # The HTTP ports off, after the lines the tests count: other servers run side by side.
+        + "\n[http]\nport = 0\ntls_port = 0\n"
     )
     return path
 

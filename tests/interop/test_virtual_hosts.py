@@ -137,7 +137,8 @@ def test_a_third_domain_gets_host_unknown(two_domains):
 
 def write(tmp_path, text):
     path = tmp_path / "starling.toml"
-    path.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[c2s]\nport = 0\ndirect_tls_port = 0\n' + text)
+    path.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[c2s]\nport = 0\ndirect_tls_port = 0\n'
+                    '[http]\nport = 0\ntls_port = 0\n' + text)
     return path
 
 

@@ -96,6 +96,15 @@ int check(const std::optional<std::filesystem::path>& path) {
         }
     if (config->c2s.port && config->c2s.port == config->c2s.direct_tls_port)
         problem("c2s.direct_tls_port", "the same as c2s.port");
+    for (const auto& address : config->http.interfaces)
+        for (auto [key, port] : {std::pair{"http.port", config->http.port}, {"http.tls_port", config->http.tls_port}}) {
+            if (port == 0) continue;
+            std::string error = try_bind(address, port);
+            if (!error.empty()) problem(key, address + ":" + std::to_string(port) + ": " + error);
+        }
+    if (config->http.port && config->http.port == config->http.tls_port) problem("http.tls_port", "the same as http.port");
+    if (!config->http.static_dir.empty() && !std::filesystem::is_directory(config->http.static_dir))
+        problem("http.static_dir", config->http.static_dir.string() + " is not a folder");
 
     if (problems) return 1;
     std::cout << "configuration ok" << (path ? " (" + path->string() + ")" : std::string(" (defaults)")) << "\n";

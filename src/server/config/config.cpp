@@ -57,6 +57,22 @@ const OptionSet<C2sSection>& c2s_options() {
     return set;
 }
 
+const OptionSet<HttpSection>& http_options() {
+    static const auto set = OptionSet<HttpSection>{}
+        .add("interfaces", &HttpSection::interfaces, "Addresses the HTTP ports listen on")
+        .add("port", &HttpSection::port, "Plain HTTP port (WebSocket at /xmpp-websocket); 0 disables it")
+        .add("tls_port", &HttpSection::tls_port, "HTTPS port, with the certificates of the client ports; 0 disables it")
+        .add("max_request_bytes", &HttpSection::max_request_bytes, "Largest HTTP request (headers and body) in bytes")
+        .add("static_dir", &HttpSection::static_dir, "A folder served at / (a web client); empty: none")
+        .add("cors_origins", &HttpSection::cors_origins,
+             "Origins whose web pages may use the HTTP endpoints (CORS); \"*\": any")
+        .add("trusted_proxies", &HttpSection::trusted_proxies,
+             "Reverse proxies (IP addresses) whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
+        .add("request_timeout", &HttpSection::request_timeout,
+             "Seconds an HTTP connection may wait for its next request");
+    return set;
+}
+
 const OptionSet<LimitsSection>& limits_options() {
     static const auto set = OptionSet<LimitsSection>{}
         .add("max_stanza_size_preauth", &LimitsSection::max_stanza_size_preauth, "Largest element in bytes before authentication")
@@ -253,7 +269,7 @@ Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::strin
     }
     Config c;
     for (const auto& [key, node] : root) {
-        static const char* known[] = {"server", "tls", "c2s", "limits", "sasl", "modules", "hosts"};
+        static const char* known[] = {"server", "tls", "c2s", "http", "limits", "sasl", "modules", "hosts"};
         if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known))
             // TOML allows an empty quoted key ([""]): the error still names it.
             errors.push_back({key.str().empty() ? "\"\"" : std::string(key.str()), detail::line_of(node), "unknown section"});
@@ -261,6 +277,7 @@ Result<Config, std::vector<ConfigError>> parse(std::string_view text, std::strin
     section(root, "server", server_options(), c.server, errors);
     section(root, "tls", tls_options(), c.tls, errors);
     section(root, "c2s", c2s_options(), c.c2s, errors);
+    section(root, "http", http_options(), c.http, errors);
     section(root, "limits", limits_options(), c.limits, errors);
     section(root, "sasl", sasl_options(), c.sasl, errors);
     if (c.tls.certificate.empty() != c.tls.key.empty())
@@ -300,6 +317,7 @@ std::string example(const std::vector<ModuleSchema>& modules) {
     add("server", server_options(), ServerSection{});
     add("tls", tls_options(), TlsSection{});
     add("c2s", c2s_options(), C2sSection{});
+    add("http", http_options(), HttpSection{});
     add("limits", limits_options(), LimitsSection{});
     add("sasl", sasl_options(), SaslSection{});
     std::vector<std::string> enabled;

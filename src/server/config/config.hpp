@@ -41,6 +41,19 @@ struct C2sSection {
     std::chrono::seconds idle_timeout{900};
 };
 
+// The HTTP server: WebSocket (RFC 7395) and XEP-0156 discovery, and optionally a folder of
+// static files (a web client next to the server).
+struct HttpSection {
+    std::vector<std::string> interfaces = {"0.0.0.0"};
+    std::uint16_t port = 5280;      // plain HTTP
+    std::uint16_t tls_port = 5281;  // HTTPS with the c2s certificates
+    std::size_t max_request_bytes = 64 * 1024;
+    std::filesystem::path static_dir;  // empty: no static files
+    std::vector<std::string> cors_origins = {"*"};
+    std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-For/-Proto count
+    std::chrono::seconds request_timeout{60};  // an HTTP connection idle between requests
+};
+
 struct LimitsSection {
     std::size_t max_stanza_size_preauth = 10 * 1024;
     std::size_t max_stanza_size = 256 * 1024;
@@ -95,6 +108,7 @@ struct Config {
     ServerSection server;
     TlsSection tls;
     C2sSection c2s;
+    HttpSection http;
     LimitsSection limits;
     SaslSection sasl;
     std::vector<HostConfig> hosts;  // never empty; hosts[0] is server.domain

@@ -86,6 +86,8 @@ public:
     virtual std::string security_description() const = 0;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
 
     virtual const std::string& remote_address() const = 0;
+    // What the connection is, for the log ("WebSocket"); empty: a TCP port.
+    virtual std::string transport() const { return {}; }
 };
 
 }  // namespace starling::server

@@ -47,7 +47,9 @@ bool C2sStream::offers_authentication() const {
 
 Task<void> C2sStream::run() {
     auto self = shared_from_this();
-    log::info("{} connected on {}", log_prefix(), direct_tls_ ? "direct TLS" : "STARTTLS port");
+    std::string transport = channel_->transport();
+    if (transport.empty()) transport = direct_tls_ ? "direct TLS" : "STARTTLS port";
+    log::info("{} connected on {}", log_prefix(), transport);
     server_.evict(server_.preauth().admit({id_, shard_.index}, channel_->remote_address()));
     try {
         co_await serve();
