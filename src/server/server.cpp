@@ -158,9 +158,9 @@ void Server::start(StartOptions options) {
             listening_.push_back(fmt::format("{}:{} (direct TLS)", address, config_.c2s.direct_tls_port));
     }
     for (const auto& address : config_.http.interfaces) {
-        if (config_.http.port) listening_.push_back(fmt::format("{}:{} (HTTP: WebSocket)", address, config_.http.port));
+        if (config_.http.port) listening_.push_back(fmt::format("{}:{} (HTTP: WebSocket, BOSH)", address, config_.http.port));
         if (config_.http.tls_port)
-            listening_.push_back(fmt::format("{}:{} (HTTPS: WebSocket)", address, config_.http.tls_port));
+            listening_.push_back(fmt::format("{}:{} (HTTPS: WebSocket, BOSH)", address, config_.http.tls_port));
     }
 }
 

@@ -31,6 +31,7 @@ namespace starling::storage { class StorageThread; }
 namespace starling::server {
 
 class C2sStream;
+class BoshSession;
 class ElementChannel;
 
 // What one shard owns. Touched only on that shard.
@@ -43,6 +44,8 @@ struct ShardContext {
     std::vector<std::unique_ptr<Host>> hosts;  // one per served domain, in config order
     Router router;
     std::unordered_map<std::uint64_t, std::weak_ptr<C2sStream>> streams;
+    // BOSH sessions made on this shard, by sid (which names the shard: any shard finds it).
+    std::unordered_map<std::string, std::shared_ptr<BoshSession>> bosh;
     std::uint64_t next_connection = 0;
     std::vector<std::shared_ptr<void>> listeners;
 };

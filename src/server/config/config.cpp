@@ -60,7 +60,7 @@ const OptionSet<C2sSection>& c2s_options() {
 const OptionSet<HttpSection>& http_options() {
     static const auto set = OptionSet<HttpSection>{}
         .add("interfaces", &HttpSection::interfaces, "Addresses the HTTP ports listen on")
-        .add("port", &HttpSection::port, "Plain HTTP port (WebSocket at /xmpp-websocket); 0 disables it")
+        .add("port", &HttpSection::port, "Plain HTTP port (WebSocket at /xmpp-websocket, BOSH at /http-bind); 0 disables it")
         .add("tls_port", &HttpSection::tls_port, "HTTPS port, with the certificates of the client ports; 0 disables it")
         .add("max_request_bytes", &HttpSection::max_request_bytes, "Largest HTTP request (headers and body) in bytes")
         .add("static_dir", &HttpSection::static_dir, "A folder served at / (a web client); empty: none")
@@ -69,7 +69,12 @@ const OptionSet<HttpSection>& http_options() {
         .add("trusted_proxies", &HttpSection::trusted_proxies,
              "Reverse proxies (IP addresses) whose X-Forwarded-For and X-Forwarded-Proto headers are believed")
         .add("request_timeout", &HttpSection::request_timeout,
-             "Seconds an HTTP connection may wait for its next request");
+             "Seconds an HTTP connection may wait for its next request")
+        .add("bosh_max_wait", &HttpSection::bosh_max_wait,
+             "BOSH: the longest a request is held waiting for something to answer (XEP-0124 'wait')")
+        .add("bosh_inactivity", &HttpSection::bosh_inactivity,
+             "BOSH: seconds a session may go without a request before it ends (XEP-0124 'inactivity')")
+        .add("bosh_max_pause", &HttpSection::bosh_max_pause, "BOSH: the longest pause a client may ask for (XEP-0124 'maxpause')");
     return set;
 }
 

@@ -52,6 +52,10 @@ struct HttpSection {
     std::vector<std::string> cors_origins = {"*"};
     std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-For/-Proto count
     std::chrono::seconds request_timeout{60};  // an HTTP connection idle between requests
+    // BOSH (XEP-0124): the longest a request is held, and a session without requests lives.
+    std::chrono::seconds bosh_max_wait{60};
+    std::chrono::seconds bosh_inactivity{60};
+    std::chrono::seconds bosh_max_pause{120};
 };
 
 struct LimitsSection {

@@ -13,10 +13,14 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "base/log.hpp"
+#include "base/random.hpp"
+#include "net/call_on.hpp"
 #include "server/server.hpp"
+#include "server/transport/bosh/bosh_session.hpp"
 #include "server/transport/http/http_stream.hpp"
 #include "server/transport/websocket/websocket_channel.hpp"
 #include "xml/writer.hpp"
@@ -31,6 +35,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::string_view websocket_path = "/xmpp-websocket";
+constexpr std::string_view bosh_path = "/http-bind";
 
 // Who is asking, as far as this connection can tell: the peer, or the client behind a
 // trusted proxy (its X-Forwarded-For and X-Forwarded-Proto).
@@ -82,12 +87,14 @@ http::message_generator host_meta(const HttpRequest& request, const Peer& peer, 
                                   const config::HttpSection& cfg) {
     std::string host{request[http::field::host]};
     std::string websocket = (peer.secure ? "wss://" : "ws://") + host + std::string(websocket_path);
+    std::string bosh = (peer.secure ? "https://" : "http://") + host + std::string(bosh_path);
     http::response<http::string_body> response{http::status::ok, request.version()};
     response.set(http::field::server, "Starling");
     allow_origin(cfg, request, response);
     if (json) {
         boost::json::object link{{"rel", "urn:xmpp:alt-connections:websocket"}, {"href", websocket}};
-        boost::json::object meta{{"links", boost::json::array{link}}};
+        boost::json::object bosh_link{{"rel", "urn:xmpp:alt-connections:xbosh"}, {"href", bosh}};
+        boost::json::object meta{{"links", boost::json::array{link, bosh_link}}};
         response.set(http::field::content_type, "application/json");
         response.body() = boost::json::serialize(meta);
     } else {
@@ -95,6 +102,9 @@ http::message_generator host_meta(const HttpRequest& request, const Peer& peer, 
         xrd.add_child("Link", "http://docs.oasis-open.org/ns/xri/xrd-1.0")
             .set_attribute("rel", "urn:xmpp:alt-connections:websocket")
             .set_attribute("href", websocket);
+        xrd.add_child("Link", "http://docs.oasis-open.org/ns/xri/xrd-1.0")
+            .set_attribute("rel", "urn:xmpp:alt-connections:xbosh")
+            .set_attribute("href", bosh);
         response.set(http::field::content_type, "application/xrd+xml");
         response.body() = "<?xml version='1.0' encoding='utf-8'?>\n" + xml::to_string(xrd) + "\n";
     }
@@ -180,9 +190,116 @@ http::message_generator answer(const HttpRequest& request, const Peer& peer, con
     if (path == "/.well-known/host-meta.json") return host_meta(request, peer, true, cfg);
     if (path == websocket_path)
         return text(http::status::upgrade_required, request, "XMPP over WebSocket (RFC 7395) lives here: upgrade.\n");
+    if (path == bosh_path)
+        return text(http::status::method_not_allowed, request, "XMPP over BOSH (XEP-0206) lives here: POST <body/> wrappers.\n");
     if (!cfg.static_dir.empty())
         if (auto file = static_file(cfg.static_dir, path)) return serve_file(request, *file, cfg);
     return text(http::status::not_found, request, "Not found.\n");
+}
+
+// A request's <body/> wrapper (XEP-0124 §6): its attributes and payloads; nullopt when it is
+// not one (not XML, another root, text or partial elements, a DTD: the parser's rules).
+std::optional<BoshBody> parse_body(std::string_view text, std::size_t max_depth) {
+    // The wrapper is parsed as one element under a stand-in root (a stream parser's root is
+    // a header, and <body/> is often empty); an XML declaration before it is allowed.
+    if (text.starts_with("<?xml")) {
+        auto end = text.find("?>");
+        if (end == std::string_view::npos) return std::nullopt;
+        text.remove_prefix(end + 2);
+    }
+    xml::StreamParser parser{xml::ParserLimits{.max_element_bytes = text.size() + 1, .max_depth = max_depth + 1}};
+    parser.feed("<starling:bosh xmlns:starling='urn:starling:bosh'>");
+    parser.feed(text);
+    parser.feed("</starling:bosh>");
+    std::optional<xml::Element> wrapper;
+    bool closed = false;
+    while (auto ev = parser.next()) {
+        if (closed) return std::nullopt;
+        switch (ev->kind) {
+            case xml::StreamEvent::Kind::opened: break;
+            case xml::StreamEvent::Kind::element:
+                if (wrapper) return std::nullopt;  // one <body/> and nothing else
+                wrapper = std::move(ev->element);
+                break;
+            case xml::StreamEvent::Kind::closed: closed = true; break;
+            case xml::StreamEvent::Kind::error: return std::nullopt;
+        }
+    }
+    if (!closed || !wrapper || !wrapper->is("body", httpbind_ns)) return std::nullopt;
+    BoshBody body;
+    for (const auto& child : wrapper->children()) {
+        if (child.is_text()) return std::nullopt;  // §6: no character data in the wrapper
+        body.payloads.push_back(*child.element);
+    }
+    body.wrapper = xml::Element{"body", std::string(httpbind_ns)};
+    for (const auto& a : wrapper->attributes()) body.wrapper.set_attribute(a.name, a.value);
+    return body;
+}
+
+bool xml_content_type(std::string_view type) {
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    std::string lower(type);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    // XEP-0124 §7.1 asks for text/xml; text/plain spares a browser the CORS preflight.
+    return lower.empty() || lower == "text/xml" || lower == "application/xml" || lower == "text/plain";
+}
+
+http::message_generator bosh_answer(const HttpRequest& request, std::string body, const config::HttpSection& cfg) {
+    http::response<http::string_body> response{http::status::ok, request.version()};
+    response.set(http::field::server, "Starling");
+    response.set(http::field::content_type, "text/xml; charset=utf-8");
+    response.set(http::field::cache_control, "no-store");
+    allow_origin(cfg, request, response);
+    response.body() = std::move(body);
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    return response;
+}
+
+// On the session's shard: the request for an existing session, or item-not-found (§14.3).
+Task<std::string> to_session(Server& server, std::size_t index, std::string sid, BoshBody body) {
+    auto& sessions = server.shard(index).bosh;
+    auto it = sessions.find(sid);
+    if (it == sessions.end()) co_return BoshSession::terminate("item-not-found");
+    std::shared_ptr<BoshSession> session = it->second;
+    Task<std::string> handling = session->handle(std::move(body));
+    std::string answer = co_await std::move(handling);
+    co_return answer;
+}
+
+Task<std::string> bosh(Server& server, ShardContext& shard, const HttpRequest& request, const Peer& peer) {
+    const auto& cfg = server.config();
+    auto body = parse_body(request.body(), cfg.limits.max_depth);
+    if (!body) co_return BoshSession::terminate("bad-request");  // §17.2
+    std::string sid{body->wrapper.attribute("sid")};
+    if (sid.empty()) {
+        // §7.1: a new session, on this shard; its sid says which.
+        BoshOptions options{.limits = {cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth},
+                            .max_outbound_queue = cfg.limits.max_outbound_queue,
+                            .max_wait = cfg.http.bosh_max_wait,
+                            .inactivity = cfg.http.bosh_inactivity,
+                            .max_pause = cfg.http.bosh_max_pause,
+                            .remote = peer.address,
+                            .secure = peer.secure};
+        auto session = std::make_shared<BoshSession>(server.shards().at(shard.index).executor(),
+                                                     random::id(24) + "." + std::to_string(shard.index), std::move(options));
+        shard.bosh[session->sid()] = session;
+        session->on_finished = [&shard, sid = session->sid()] { shard.bosh.erase(sid); };
+        server.open_stream(shard.index, session);
+        Task<std::string> handling = session->handle(std::move(*body));
+        std::string answer = co_await std::move(handling);
+        co_return answer;
+    }
+    auto dot = sid.rfind('.');
+    std::size_t index = 0;
+    auto [end, ec] = std::from_chars(sid.data() + dot + 1, sid.data() + sid.size(), index);
+    if (dot == std::string::npos || ec != std::errc{} || end != sid.data() + sid.size() || index >= server.shards().size())
+        co_return BoshSession::terminate("item-not-found");
+    auto run = [&server, index, sid, body = std::move(*body)]() mutable { return to_session(server, index, sid, std::move(body)); };
+    Task<std::string> handling = net::call_task_on(server.shards().at(index).executor(), std::move(run));
+    std::string answer = co_await std::move(handling);
+    co_return answer;
 }
 
 }  // namespace
@@ -231,13 +348,29 @@ Task<void> serve_http(Server& server, ShardContext& shard, asio::ip::tcp::socket
         watch->timer.expires_after(cfg.http.request_timeout);
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(cfg.http.max_request_bytes, 16 * 1024)));
-        parser.body_limit(cfg.http.max_request_bytes);
-        auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        // A BOSH body carries stanzas: it may be as large as a stanza may be. Beast checks a
+        // Content-Length as the header ends, so the larger limit is set first and the others
+        // are held to theirs once the target is known.
+        std::size_t bosh_limit = std::max(cfg.http.max_request_bytes, cfg.limits.max_stanza_size + 16 * 1024);
+        parser.body_limit(bosh_limit);
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        boost::system::error_code rec = hec;
+        if (!rec) {
+            std::string_view head_target = parser.get().target();
+            bool to_bosh = head_target.substr(0, head_target.find('?')) == bosh_path;
+            auto length = parser.content_length();
+            if (!to_bosh && ((length && *length > cfg.http.max_request_bytes) || parser.chunked())) rec = http::error::body_limit;
+        }
+        if (!rec) {
+            auto [bec, bn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            rec = bec;
+        }
         if (rec == http::error::end_of_stream || rec == asio::error::eof || rec == asio::error::operation_aborted) break;
         if (rec) {
             // Malformed or too large: say so, then hang up (the rest of the bytes mean nothing).
             HttpRequest none;
             none.version(11);
+            none.keep_alive(false);  // RFC 9112 §9.6: the refusal says the connection ends
             bool too_big = rec == http::error::body_limit || rec == http::error::header_limit ||
                            rec == http::error::buffer_overflow;
             auto refusal = text(too_big ? http::status::payload_too_large : http::status::bad_request, none,
@@ -261,8 +394,24 @@ Task<void> serve_http(Server& server, ShardContext& shard, asio::ip::tcp::socket
             if (co_await std::move(accepting)) server.open_stream(shard.index, channel);
             co_return;
         }
-        auto response = answer(request, peer, cfg.http);
         bool keep_alive = request.keep_alive();
+        if (target.substr(0, target.find('?')) == bosh_path && request.method() == http::verb::post) {
+            if (!xml_content_type(request[http::field::content_type])) {
+                auto refusal = text(http::status::unsupported_media_type, request, "BOSH bodies are text/xml.\n");
+                auto [wec, written] = co_await beast::async_write(stream, std::move(refusal), asio::as_tuple(asio::use_awaitable));
+                if (wec || !keep_alive) break;
+                continue;
+            }
+            // A held request is the session's, not an idle connection: no request timeout.
+            watch->timer.expires_at(Clock::time_point::max());
+            Task<std::string> asking = bosh(server, shard, request, peer);
+            std::string body = co_await std::move(asking);
+            auto [wec, written] = co_await beast::async_write(stream, bosh_answer(request, std::move(body), cfg.http),
+                                                              asio::as_tuple(asio::use_awaitable));
+            if (wec || !keep_alive) break;
+            continue;
+        }
+        auto response = answer(request, peer, cfg.http);
         auto [wec, written] = co_await beast::async_write(stream, std::move(response), asio::as_tuple(asio::use_awaitable));
         if (wec || !keep_alive) break;
     }

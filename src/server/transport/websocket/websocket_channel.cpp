@@ -28,6 +28,11 @@ constexpr auto close_flush_limit = std::chrono::seconds{10};
 // element without its own xmlns is in none (RFC 7395 §3.3.3: each message declares its own).
 constexpr std::string_view stand_in_root = "<starling:ws xmlns:starling='urn:starling:websocket'>";
 
+// The largest message Beast reads at all. Above the parser's element limit, so a message
+// somewhat too large gets its stream error (policy-violation) from the stream; one far too
+// large is cut off by Beast itself (close code 1009) before it takes the memory.
+std::size_t message_cap(const xml::ParserLimits& limits) { return 2 * limits.max_element_bytes + 4096; }
+
 // Whether a Sec-WebSocket-Protocol header lists "xmpp" (a comma-separated token list).
 bool offers_xmpp(std::string_view header) {
     while (!header.empty()) {
@@ -62,7 +67,7 @@ WebSocketChannel::WebSocketChannel(HttpStream stream, WebSocketChannelOptions op
     parser_.feed(stand_in_root);
     while (parser_.next()) {
     }
-    ws_->ws.read_message_max(options_.limits.max_element_bytes);
+    ws_->ws.read_message_max(message_cap(options_.limits));
     ws_->ws.auto_fragment(false);
 }
 
@@ -125,31 +130,34 @@ Task<ChannelEvent> WebSocketChannel::read() {
         last_read_ = Clock::now();
         auto data = ws_->buffer.data();
         std::string_view text{static_cast<const char*>(data.data()), data.size()};
+        // Each message stands alone (§3.3.3): a DTD in one is restricted XML (RFC 6120 §11.1),
+        // though under the stand-in root the parser would only see it out of place.
+        if (text.find("<!DOCTYPE") != std::string_view::npos) co_return ChannelEvent{K::parse_error, {}, {}, xml::ParseError::restricted_xml};
         parser_.feed(text);
-        std::size_t found = 0;
+        std::vector<xml::Element> found;
+        std::optional<xml::ParseError> error;
         while (auto ev = parser_.next()) {
             if (ev->kind == xml::StreamEvent::Kind::error) {
-                events_.push_back({K::parse_error, {}, {}, ev->error});
+                error = ev->error;
                 break;
             }
-            if (ev->kind != xml::StreamEvent::Kind::element) continue;
-            ++found;
-            xml::Element& e = ev->element;
-            if (e.is("open", framing_ns)) {
-                // §3.3.2: the stream header, as C2sStream knows it from TCP.
-                xml::Element header{"stream", std::string(ns::streams)};
-                for (const auto& a : e.attributes()) header.set_attribute(a.name, a.value);
-                events_.push_back({K::opened, std::move(header), std::string(ns::client)});
-            } else if (e.is("close", framing_ns)) {
-                events_.push_back({K::closed});
-            } else {
-                events_.push_back({K::element, std::move(e)});
-            }
+            if (ev->kind == xml::StreamEvent::Kind::element) found.push_back(std::move(ev->element));
         }
-        // §3.3.3: a message is one whole element; a part of one (or text) is not XML here.
-        if (events_.empty() || parser_.depth() > 1 || found > 1) {
-            if (events_.empty() || events_.back().kind != K::parse_error)
-                events_.push_back({K::parse_error, {}, {}, xml::ParseError::not_well_formed});
+        // §3.3.3: a message is one whole element; a part of one, two, or text is not XML
+        // here, and nothing of such a message is taken.
+        if (!error && (found.size() != 1 || parser_.depth() > 1)) error = xml::ParseError::not_well_formed;
+        if (error) co_return ChannelEvent{K::parse_error, {}, {}, *error};
+        xml::Element& e = found.front();
+        if (e.name() == "open") {
+            // §3.3.2: the stream header, as C2sStream knows it from TCP (in another
+            // namespace, it is a header in the wrong one: invalid-namespace).
+            xml::Element header{"stream", e.is("open", framing_ns) ? std::string(ns::streams) : std::string(e.xmlns())};
+            for (const auto& a : e.attributes()) header.set_attribute(a.name, a.value);
+            events_.push_back({K::opened, std::move(header), std::string(ns::client)});
+        } else if (e.is("close", framing_ns)) {
+            events_.push_back({K::closed});
+        } else {
+            events_.push_back({K::element, std::move(e)});
         }
     }
 }
@@ -166,7 +174,7 @@ void WebSocketChannel::set_idle_timeout(std::chrono::seconds timeout) {
 
 void WebSocketChannel::set_parser_limits(xml::ParserLimits limits) {
     parser_.set_limits(limits);
-    ws_->ws.read_message_max(limits.max_element_bytes);
+    ws_->ws.read_message_max(message_cap(limits));
 }
 
 void WebSocketChannel::open_stream(const xml::Element& header) {
