@@ -16,7 +16,7 @@ packages=(
   python3-slixmpp python3-aioxmpp python3-nbxmpp python3-pytest python3-openssl openssl
   go-sendxmpp profanity tmux
   # the web transports' tests: JavaScript clients (npm, below) and a Python WebSocket client
-  nodejs python3-websockets
+  nodejs python3-websockets chromium
 )
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -29,6 +29,10 @@ int compliance() {
         {"RFC 5802, RFC 7677", "SCRAM-SHA-1, -256 (and -512) with -PLUS", "", "core", 4},
         {"RFC 5929, RFC 9266", "Channel bindings tls-server-end-point, tls-exporter, tls-unique", "", "core", 5},
         {"RFC 4616", "SASL PLAIN (over TLS only)", "", "core", 6},
+        {"RFC 7395", "XMPP over WebSocket (/xmpp-websocket on the HTTP ports)", "", "core", 7},
+        {"XEP-0124", "Bidirectional-streams Over Synchronous HTTP (BOSH, /http-bind)", "1.11.2", "core", 124},
+        {"XEP-0156", "Discovering Alternative XMPP Connection Methods (host-meta, host-meta.json)", "1.4.0", "core", 156},
+        {"XEP-0206", "XMPP Over BOSH", "1.4", "core", 206},
         {"XEP-0368", "SRV records for XMPP over TLS (direct TLS port)", "1.1.0", "core", 368},
         {"XEP-0440", "SASL Channel-Binding Type Capability", "1.0.0", "core", 440},
     };
