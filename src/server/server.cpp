@@ -42,11 +42,9 @@ std::vector<xmpp::Jid> parse_domains(const config::Config& config) {
     return out;
 }
 
-Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool direct_tls) {
-    const auto& cfg = server.config();
-    TcpChannelOptions options{{cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth},
-                              cfg.limits.max_outbound_queue,
-                              cfg.c2s.keepalive_interval};
+// Accepts connections on one shard's listening socket and hands each to `take`.
+template <class Take>
+Task<void> accept_each(std::shared_ptr<tcp::acceptor> acceptor, Take take) {
     for (;;) {
         auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
@@ -57,27 +55,31 @@ Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp:
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
+        take(std::move(socket));
+    }
+}
+
+Task<void> accept_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool direct_tls) {
+    const auto& cfg = server.config();
+    TcpChannelOptions options{{cfg.limits.max_stanza_size_preauth, 4096, cfg.limits.max_depth},
+                              cfg.limits.max_outbound_queue,
+                              cfg.c2s.keepalive_interval};
+    auto executor = acceptor->get_executor();
+    return accept_each(std::move(acceptor), [&server, &shard, options, direct_tls, executor](tcp::socket socket) {
         auto channel = std::make_shared<TcpChannel>(std::move(socket), server.tls(), options);
         channel->start();
         std::uint64_t id = next_connection_id++;
         auto stream = std::make_shared<C2sStream>(server, shard, channel, id, direct_tls);
         shard.streams[id] = stream;
-        asio::co_spawn(acceptor->get_executor(), [stream] { return stream->run(); }, asio::detached);
-    }
+        asio::co_spawn(executor, [stream] { return stream->run(); }, asio::detached);
+    });
 }
 
 Task<void> accept_http_loop(Server& server, ShardContext& shard, std::shared_ptr<tcp::acceptor> acceptor, bool tls) {
-    for (;;) {
-        auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-        if (ec) {
-            log::warn("accept failed: {}", ec.message());
-            asio::steady_timer pause{acceptor->get_executor(), std::chrono::milliseconds{100}};
-            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-            continue;
-        }
-        asio::co_spawn(acceptor->get_executor(), serve_http(server, shard, std::move(socket), tls), asio::detached);
-    }
+    auto executor = acceptor->get_executor();
+    return accept_each(std::move(acceptor), [&server, &shard, tls, executor](tcp::socket socket) {
+        asio::co_spawn(executor, serve_http(server, shard, std::move(socket), tls), asio::detached);
+    });
 }
 
 }  // namespace

@@ -178,3 +178,46 @@ def test_a_session_without_requests_for_inactivity_seconds_is_over_10(srv):
     b.login("alice")
     time.sleep(4.5)  # bosh_inactivity = 3
     assert terminal(b.send(), "item-not-found")
+
+
+def test_too_many_sessions_from_one_address_end_the_oldest_with_policy_violation(tmp_path):
+    """Each BOSH session is an unauthenticated stream until it logs in, counted per address
+    ([limits] max_preauth_per_ip); past the cap the one with the least progress, the oldest
+    first, ends (a stream error carried as remote-stream-error, XEP-0206 §7), never the
+    newcomer, and the others go on."""
+    s = Server(tmp_path, limits="max_preauth_per_ip = 3")
+    s.add_user("alice")
+    s.start()
+    try:
+        sessions = [Bosh(s, wait=1) for _ in range(4)]
+        for b in sessions:
+            b.create()
+        oldest = sessions[0].send()
+        assert "type='terminate'" in oldest and "condition='remote-stream-error'" in oldest, oldest
+        assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in oldest, oldest
+        for b in sessions[1:]:
+            assert "type='terminate'" not in b.send(), "the other sessions go on"
+        b = sessions[3]
+        auth = base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode()
+        assert "<success" in b.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}</auth>")
+    finally:
+        s.stop()
+
+
+def test_request_acknowledgements_when_asked_for_9_1(srv):
+    """The creation request's ack='1' asks for them: the creation response acknowledges its
+    rid, and an answer to an older request names the highest rid taken since (§9.1)."""
+    async def body():
+        b = Bosh(srv, wait=2)
+        created = b.create(extra="ack='1'")
+        assert f"ack='{b.rid}'" in created, created
+        loop = asyncio.get_running_loop()
+        first_rid = b.rid + 1
+        held = loop.run_in_executor(None, lambda: b.send(rid=first_rid))
+        await asyncio.sleep(0.3)
+        second = await loop.run_in_executor(None, lambda: b.send(rid=first_rid + 1))
+        first = await held
+        assert f"ack='{first_rid + 1}'" in first, ("the held request's answer acknowledges the later one", first)
+        assert "ack=" not in second, ("no ack naming the request answered", second)
+
+    run(body())

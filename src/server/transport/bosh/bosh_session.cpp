@@ -137,6 +137,7 @@ std::string BoshSession::creation(BoshBody& body) {
     inactivity_ = options_.inactivity;
     to_ = std::string(w.attribute("to"));
     lang_ = std::string(w.attribute("xml:lang"));
+    acks_ = w.attribute("ack") == "1";
     if (to_.empty()) {  // §17.2: improper-addressing
         end("improper-addressing");
         return terminate("improper-addressing");
@@ -165,6 +166,10 @@ void BoshSession::take(std::uint64_t rid, BoshBody body) {
         }
         push({ChannelEvent::Kind::element, std::move(payload)});
     }
+    // §9.2: the client has the answers up to its 'ack'; they need not be kept.
+    // (The creation request's ack='1' only asks for acknowledgements.)
+    if (auto ack = number(w.attribute("ack")); ack && acks_ && created_answered_)
+        answered_.erase(answered_.begin(), answered_.upper_bound(*ack));
     if (auto pause = number(w.attribute("pause"))) {
         // §10: every held request goes back now, and the session may sleep that long.
         if (std::chrono::seconds{*pause} <= options_.max_pause) {
@@ -254,7 +259,7 @@ void BoshSession::flush() {
 
 void BoshSession::answer(Reply& reply, bool with_payloads) {
     bool terminating = closing_ && with_payloads;
-    std::string body = wrapper_start(terminating, terminal_);
+    std::string body = wrapper_start(terminating, terminal_, reply.rid);
     if (with_payloads && !out_.empty()) {
         body += '>';
         body += out_;
@@ -282,9 +287,12 @@ void BoshSession::finish() {
     if (on_finished) std::exchange(on_finished, nullptr)();
 }
 
-std::string BoshSession::wrapper_start(bool terminating, std::string_view condition) {
+std::string BoshSession::wrapper_start(bool terminating, std::string_view condition, std::uint64_t rid) {
     std::string out = "<body";
     attribute(out, "xmlns", httpbind_ns);
+    // §9.1: the highest rid taken with every lower one, when it is not the one answered
+    // (in the creation response, always).
+    if (acks_ && next_rid_ > 0 && (!created_answered_ || next_rid_ - 1 != rid)) attribute(out, "ack", std::to_string(next_rid_ - 1));
     if (!created_answered_) {
         // §7.2, XEP-0206 §4: the session's terms, once.
         created_answered_ = true;

@@ -85,7 +85,7 @@ private:
     void push(ChannelEvent event);
     void finish();
     Task<void> timer_loop();
-    std::string wrapper_start(bool terminate, std::string_view condition);
+    std::string wrapper_start(bool terminate, std::string_view condition, std::uint64_t rid);
 
     boost::asio::steady_timer timer_;  // inactivity, deadlines
     boost::asio::steady_timer wake_;   // the reader waits here
@@ -115,6 +115,7 @@ private:
     bool flush_posted_ = false;
     bool timer_started_ = false;
     bool header_pushed_ = false;
+    bool acks_ = false;  // §9.1: the client asked for request acknowledgements
     std::chrono::steady_clock::time_point deadline_;
     std::chrono::steady_clock::time_point last_answer_;
     std::chrono::steady_clock::time_point last_request_;
