@@ -1,29 +1,19 @@
 #include "xmpp/rsm.hpp"
 
 #include <algorithm>
-#include <charconv>
+
+#include "base/number.hpp"
 
 namespace starling::xmpp {
-
-namespace {
-
-std::optional<std::size_t> number(std::string_view text) {
-    std::size_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-    return n;
-}
-
-}  // namespace
 
 Result<PageRequest, std::string> page_request(const xml::Element& set_element) {
     const xml::Element* set = &set_element;
     PageRequest request;
     if (const xml::Element* max = set->find_child("max", rsm_ns)) {
-        if (!(request.max = number(max->text()))) return Failure{std::string("<max/> is a number")};
+        if (!(request.max = parse_number<std::size_t>(max->text()))) return Failure{std::string("<max/> is a number")};
     }
     if (const xml::Element* index = set->find_child("index", rsm_ns)) {
-        if (!(request.index = number(index->text()))) return Failure{std::string("<index/> is a number")};
+        if (!(request.index = parse_number<std::size_t>(index->text()))) return Failure{std::string("<index/> is a number")};
     }
     if (const xml::Element* after = set->find_child("after", rsm_ns)) {
         if (after->text().empty()) return Failure{std::string("<after/> names an item")};

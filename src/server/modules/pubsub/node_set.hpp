@@ -161,6 +161,7 @@ public:
 
     // The <items/> of an event with `item` (its payload if the node delivers payloads).
     static xml::Element event_items(const Node& node, const Item& item);
+    static xml::Element event_item(const Node& node, const Item& item);  // its <item/> alone
     // A headline <message/> with an <event/> holding `event_child`.
     static xml::Element event_message(const xml::Element& event_child);
 

@@ -37,12 +37,17 @@ void NodeSet::notify(const Node& node, const xml::Element& event_child, const xm
         keeper_->notify_collections(node, event_child, event_child.name() != "items" && event_child.name() != "purge");
 }
 
+xml::Element NodeSet::event_item(const Node& node, const Item& item) {
+    xml::Element e{"item", std::string(event_ns)};
+    e.set_attribute("id", item.id);
+    if (node.config.deliver_payloads && item.payload) e.add_child(*item.payload);
+    return e;
+}
+
 xml::Element NodeSet::event_items(const Node& node, const Item& item) {
     xml::Element items{"items", std::string(event_ns)};
     items.set_attribute("node", node.name);
-    auto& e = items.add_child("item", std::string(event_ns));
-    e.set_attribute("id", item.id);
-    if (node.config.deliver_payloads && item.payload) e.add_child(*item.payload);
+    items.add_child(event_item(node, item));
     return items;
 }
 
@@ -112,7 +117,7 @@ Outcome NodeSet::publish(const Request& request) {
             keeper_->store_item(*node, item);
             trim(*node);  // pubsub#max_items: the oldest go
         }
-        event.add_child(std::move(event_items(*node, item).children().front().element));
+        event.add_child(event_item(*node, item));
         published.add_child("item", std::string(pubsub_ns)).set_attribute("id", id);
     }
     // §7.1.2: each subscriber gets the items (with their payloads: pubsub#deliver_payloads).

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 
+#include "base/number.hpp"
 #include "server/modules/pubsub/node_set.hpp"
 #include "xmpp/data_form.hpp"
 
@@ -89,8 +89,8 @@ Result<SubscriptionOptions, std::string> apply_options(const SubscriptionOptions
         } else if (var == "pubsub#subscription_depth") {
             next.all_depths = value == "all";
             if (!next.all_depths) {
-                auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), next.depth);
-                ok = ec == std::errc{} && end == value.data() + value.size() && !value.empty();
+                auto depth = parse_number<unsigned>(value);
+                if ((ok = depth.has_value())) next.depth = *depth;
             }
         }
         if (!ok) return Failure{"the value of " + var + " is not valid here"};

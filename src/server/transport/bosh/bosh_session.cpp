@@ -7,9 +7,9 @@
 #include <boost/asio/detached.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
+#include "base/number.hpp"
 #include "xml/writer.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -19,13 +19,6 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::optional<std::uint64_t> number(std::string_view text) {
-    std::uint64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return n;
-}
 
 void attribute(std::string& out, std::string_view name, std::string_view value) {
     out += ' ';
@@ -73,7 +66,7 @@ Task<std::string> BoshSession::handle(BoshBody body) {
     auto self = shared_from_this();
     last_request_ = Clock::now();
     if (finished_) co_return terminate(terminal_.empty() ? "item-not-found" : terminal_);
-    auto rid = number(body.wrapper.attribute("rid"));
+    auto rid = parse_number<std::uint64_t>(body.wrapper.attribute("rid"));
     if (!rid) {  // §14.1: every request has one
         end("bad-request");
         co_return terminate("bad-request");
@@ -125,8 +118,8 @@ Task<std::string> BoshSession::handle(BoshBody body) {
 std::string BoshSession::creation(BoshBody& body) {
     const xml::Element& w = body.wrapper;
     // §7.1: what the client asks for, within what this server allows.
-    auto wait = number(w.attribute("wait"));
-    auto hold = number(w.attribute("hold"));
+    auto wait = parse_number<std::uint64_t>(w.attribute("wait"));
+    auto hold = parse_number<std::uint64_t>(w.attribute("hold"));
     if (!wait || !hold) {
         end("bad-request");
         return terminate("bad-request");
@@ -168,9 +161,9 @@ void BoshSession::take(std::uint64_t rid, BoshBody body) {
     }
     // §9.2: the client has the answers up to its 'ack'; they need not be kept.
     // (The creation request's ack='1' only asks for acknowledgements.)
-    if (auto ack = number(w.attribute("ack")); ack && acks_ && created_answered_)
+    if (auto ack = parse_number<std::uint64_t>(w.attribute("ack")); ack && acks_ && created_answered_)
         answered_.erase(answered_.begin(), answered_.upper_bound(*ack));
-    if (auto pause = number(w.attribute("pause"))) {
+    if (auto pause = parse_number<std::uint64_t>(w.attribute("pause"))) {
         // §10: every held request goes back now, and the session may sleep that long.
         if (std::chrono::seconds{*pause} <= options_.max_pause) {
             inactivity_ = std::chrono::seconds{*pause};

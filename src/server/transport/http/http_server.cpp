@@ -13,10 +13,10 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 
 #include "base/log.hpp"
+#include "base/number.hpp"
 #include "base/random.hpp"
 #include "net/call_on.hpp"
 #include "server/server.hpp"
@@ -292,10 +292,9 @@ Task<std::string> bosh(Server& server, ShardContext& shard, const HttpRequest& r
         co_return answer;
     }
     auto dot = sid.rfind('.');
-    std::size_t index = 0;
-    auto [end, ec] = std::from_chars(sid.data() + dot + 1, sid.data() + sid.size(), index);
-    if (dot == std::string::npos || ec != std::errc{} || end != sid.data() + sid.size() || index >= server.shards().size())
-        co_return BoshSession::terminate("item-not-found");
+    auto shard_index = dot == std::string::npos ? std::nullopt : parse_number<std::size_t>(std::string_view{sid}.substr(dot + 1));
+    if (!shard_index || *shard_index >= server.shards().size()) co_return BoshSession::terminate("item-not-found");
+    std::size_t index = *shard_index;
     auto run = [&server, index, sid, body = std::move(*body)]() mutable { return to_session(server, index, sid, std::move(body)); };
     Task<std::string> handling = net::call_task_on(server.shards().at(index).executor(), std::move(run));
     std::string answer = co_await std::move(handling);
